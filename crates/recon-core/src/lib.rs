@@ -1,0 +1,26 @@
+//! The sans-IO core of recon: it reads text and records and returns values. No files, no database,
+//! no clock, no environment.
+//!
+//! - [`reference`]: typed SPEI/OXXO/Conekta references found in free text;
+//! - [`clabe`]: CLABE validation against the check digit and the Banxico catalogue;
+//! - [`money`] and [`currency`]: exact amounts in minor units, never through a float;
+//! - [`time`] and [`calendar`]: business dates in an IANA zone, SPEI operation dates, banking days;
+//! - [`fingerprint`]: the versioned blake3 identity of (amount, reference, date, account);
+//! - [`matching`]: tiered one-to-one and N:1 matching, exceptions and the KPI.
+//!
+//! ```
+//! use recon_core::{currency::Currency, money::{parse_amount, AmountFormat}};
+//! let money = parse_amount("$1,234.50", Currency::MXN, &AmountFormat::BANK).unwrap().unwrap();
+//! assert_eq!(money.amount_minor, 123450);
+//! ```
+
+pub mod calendar;
+pub mod clabe;
+pub mod currency;
+pub mod error;
+pub mod fingerprint;
+pub mod money;
+pub mod reference;
+pub mod time;
+
+pub use error::Error;

@@ -1,0 +1,481 @@
+//! Typed payment references found in free text: SPEI claves de rastreo and referencias numéricas, OXXO
+//! and cash-network references, Conekta payout references, Conekta order ids and CLABEs.
+//!
+//! The parser reads whole tokens only. It never glues digits out of a mixed token (`a34bc3xxx1` is not
+//! `3431`, the false match Odoo's matcher makes), never reads a CLABE or an OXXO reference as a
+//! referencia numérica, and never reads a date, a time or an amount as a reference.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clabe::Clabe;
+
+/// What a reference is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferenceKind {
+    /// SPEI clave de rastreo: up to 30 characters, letters, digits, `-` and `/`. Canonical: uppercase.
+    ClaveRastreo,
+    /// SPEI referencia numérica: up to 7 digits, compared as a number. Canonical: no leading zeros.
+    ReferenciaNumerica,
+    /// OXXO Pay reference (14 digits) or another cash network's (20 digits). Canonical: the digits.
+    Oxxo,
+    /// Conekta payout statement reference (`Conekta 0598792`). Canonical: no leading zeros.
+    ConektaPayout,
+    /// Conekta order id (`ord_2xayxSvfWzQ2TLz7r`), case-sensitive.
+    ConektaOrder,
+    /// A valid CLABE (an account, not a transaction: used to corroborate, never to match alone).
+    Clabe,
+}
+
+impl ReferenceKind {
+    /// Kinds that compare with each other. A Conekta payout reference and a referencia numérica are both
+    /// numbers that an Odoo user types into `ref`; they share a family so `0598792` matches `Conekta 598792`.
+    pub fn family(self) -> ReferenceFamily {
+        match self {
+            ReferenceKind::ClaveRastreo => ReferenceFamily::Rastreo,
+            ReferenceKind::ReferenciaNumerica | ReferenceKind::ConektaPayout => ReferenceFamily::Numeric,
+            ReferenceKind::Oxxo => ReferenceFamily::Oxxo,
+            ReferenceKind::ConektaOrder => ReferenceFamily::Order,
+            ReferenceKind::Clabe => ReferenceFamily::Clabe,
+        }
+    }
+
+    /// The snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferenceKind::ClaveRastreo => "clave_rastreo",
+            ReferenceKind::ReferenciaNumerica => "referencia_numerica",
+            ReferenceKind::Oxxo => "oxxo",
+            ReferenceKind::ConektaPayout => "conekta_payout",
+            ReferenceKind::ConektaOrder => "conekta_order",
+            ReferenceKind::Clabe => "clabe",
+        }
+    }
+}
+
+/// Families of kinds that are compared with each other; see [`ReferenceKind::family`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferenceFamily {
+    /// Claves de rastreo.
+    Rastreo,
+    /// Referencias numéricas and Conekta payout references.
+    Numeric,
+    /// OXXO and cash-network references.
+    Oxxo,
+    /// Conekta order ids.
+    Order,
+    /// CLABEs.
+    Clabe,
+}
+
+impl ReferenceFamily {
+    /// A stable one-byte tag, used by the fingerprint encoding. Never renumber: fingerprints persist.
+    pub fn tag(self) -> u8 {
+        match self {
+            ReferenceFamily::Rastreo => 1,
+            ReferenceFamily::Numeric => 2,
+            ReferenceFamily::Oxxo => 3,
+            ReferenceFamily::Order => 4,
+            ReferenceFamily::Clabe => 5,
+        }
+    }
+}
+
+/// Which rule of the parser found a reference: the answer to "why did you read this as a reference?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A dedicated reference field holding only up to 7 digits.
+    ReferenceFieldDigits,
+    /// A dedicated reference field holding one clave-shaped token.
+    ReferenceFieldToken,
+    /// Digits after a keyword such as `REF`, `REFERENCIA` or `REF NUM`.
+    ReferenciaKeyword,
+    /// A token after `RASTREO` or `CLAVE DE RASTREO`.
+    RastreoKeyword,
+    /// A token of letters and mostly digits, 8 to 30 characters, shaped like a bank's clave de rastreo.
+    ClaveShape,
+    /// 14 or 20 digits written in groups (`9300-0262-2769-08`, `9300 0262 2769 08`).
+    OxxoGrouped,
+    /// Digits glued to an `OXXO` prefix (`OXXO93000262276908`).
+    OxxoPrefixed,
+    /// A token of exactly 14 digits that is not a date-time.
+    OxxoDigits,
+    /// A token of exactly 20 digits.
+    CashNetworkDigits,
+    /// Up to 7 digits next to the word `Conekta`.
+    ConektaPayout,
+    /// A Conekta order id `ord_…`.
+    ConektaOrderId,
+    /// 18 digits with a valid check digit and a catalogued bank.
+    ValidClabe,
+}
+
+/// Where the text comes from: a dedicated reference field is read more eagerly than free text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// A field meant to hold a reference (NEON `reference`, Odoo `ref`): a lone number there is a
+    /// referencia numérica, a lone token a clave de rastreo.
+    ReferenceField,
+    /// Free text (bank description, Odoo label): numbers count only after a keyword.
+    FreeText,
+}
+
+/// A typed reference with its canonical text and the rule that found it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Reference {
+    /// What kind of reference.
+    pub kind: ReferenceKind,
+    /// Canonical text: compare these, never the raw text.
+    pub canonical: String,
+    /// The rule that found it.
+    pub rule: Rule,
+}
+
+impl Reference {
+    fn new(kind: ReferenceKind, canonical: String, rule: Rule) -> Reference {
+        Reference { kind, canonical, rule }
+    }
+}
+
+/// Longest text the parser reads; the rest is ignored. Bounds the work per field.
+pub const TEXT_LENGTH_MAX: usize = 4096;
+/// Most references kept from one text.
+pub const REFERENCES_PER_TEXT_MAX: usize = 16;
+
+/// Returns every typed reference in `text`, in order of appearance, without duplicates.
+///
+/// ```
+/// use recon_core::reference::{extract_references, ReferenceKind, TextSource};
+/// let found = extract_references("SPEI MBAN01002308280073291391 OXXO 9300-0262-2769-08", TextSource::FreeText);
+/// assert_eq!(found[0].kind, ReferenceKind::ClaveRastreo);
+/// assert_eq!(found[1].canonical, "93000262276908");
+/// ```
+pub fn extract_references(text: &str, source: TextSource) -> Vec<Reference> {
+    let text = truncate(text, TEXT_LENGTH_MAX);
+    let tokens = tokenize(text);
+    let mut consumed = vec![false; tokens.len()];
+    let mut found: Vec<(usize, Reference)> = Vec::new();
+    if source == TextSource::ReferenceField
+        && tokens.len() == 1
+        && let Some(reference) = reference_field_token(tokens[0])
+    {
+        return vec![reference];
+    }
+    find_conekta_payouts(&tokens, &mut consumed, &mut found);
+    find_grouped_oxxo(&tokens, &mut consumed, &mut found);
+    find_keyword_references(&tokens, &mut consumed, &mut found);
+    for (index, token) in tokens.iter().enumerate() {
+        if !consumed[index]
+            && let Some(reference) = classify_token(token, source)
+        {
+            found.push((index, reference));
+        }
+    }
+    found.sort_by_key(|(index, _)| *index);
+    let mut out: Vec<Reference> = Vec::new();
+    for (_, reference) in found {
+        let duplicate =
+            out.iter().any(|r| r.kind.family() == reference.kind.family() && r.canonical == reference.canonical);
+        if !duplicate && out.len() < REFERENCES_PER_TEXT_MAX {
+            out.push(reference);
+        }
+    }
+    out
+}
+
+fn truncate(text: &str, length_max: usize) -> &str {
+    if text.len() <= length_max {
+        return text;
+    }
+    let mut end = length_max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Splits on white space and punctuation that never occurs inside a reference. `,`, `:` and `.` split
+/// only when not between two digits, so `1,234.56` and `14:47` stay whole (and are then recognised as
+/// amounts and times, not references).
+fn tokenize(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut start: Option<usize> = None;
+    for (index, character) in text.char_indices() {
+        let splits = match character {
+            c if c.is_whitespace() => true,
+            ';' | '|' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | '\'' | '#' | '=' | '*' | '<' | '>' | '!' | '?' => {
+                true
+            }
+            ',' | ':' | '.' => {
+                let before = index > 0 && bytes[index - 1].is_ascii_digit();
+                let after = bytes.get(index + 1).is_some_and(u8::is_ascii_digit);
+                !(before && after)
+            }
+            _ => false,
+        };
+        match (splits, start) {
+            (true, Some(from)) => {
+                tokens.push(&text[from..index]);
+                start = None;
+            }
+            (false, None) => start = Some(index),
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        tokens.push(&text[from..]);
+    }
+    tokens
+}
+
+fn is_digits(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn strip_leading_zeros(digits: &str) -> String {
+    let stripped = digits.trim_start_matches('0');
+    if stripped.is_empty() { "0".to_owned() } else { stripped.to_owned() }
+}
+
+/// A lone token in a dedicated reference field.
+fn reference_field_token(token: &str) -> Option<Reference> {
+    if is_digits(token) && token.len() <= 7 {
+        return Some(Reference::new(
+            ReferenceKind::ReferenciaNumerica,
+            strip_leading_zeros(token),
+            Rule::ReferenceFieldDigits,
+        ));
+    }
+    if let Some(reference) = classify_token(token, TextSource::ReferenceField) {
+        return Some(reference);
+    }
+    let shaped = token.len() <= 30
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+        && token.bytes().any(|b| b.is_ascii_digit())
+        && !looks_like_date(token);
+    shaped.then(|| Reference::new(ReferenceKind::ClaveRastreo, token.to_ascii_uppercase(), Rule::ReferenceFieldToken))
+}
+
+/// One token on its own, after keyword and grouping rules have had their turn.
+fn classify_token(token: &str, source: TextSource) -> Option<Reference> {
+    if let Some(order) = token.strip_prefix("ord_") {
+        if order.len() >= 10 && order.len() <= 40 && order.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Some(Reference::new(ReferenceKind::ConektaOrder, token.to_owned(), Rule::ConektaOrderId));
+        }
+        return None;
+    }
+    if let Some(reference) = oxxo_prefixed(token) {
+        return Some(reference);
+    }
+    if is_digits(token) {
+        return classify_digits(token, source);
+    }
+    if let Some(digits) = hyphen_grouped_digits(token) {
+        return Some(Reference::new(ReferenceKind::Oxxo, digits, Rule::OxxoGrouped));
+    }
+    clave_shape(token)
+        .then(|| Reference::new(ReferenceKind::ClaveRastreo, token.to_ascii_uppercase(), Rule::ClaveShape))
+}
+
+fn classify_digits(token: &str, source: TextSource) -> Option<Reference> {
+    match token.len() {
+        18 => Clabe::parse(token).ok().map(|c| Reference::new(ReferenceKind::Clabe, c.to_string(), Rule::ValidClabe)),
+        14 if !looks_like_date(token) => Some(Reference::new(ReferenceKind::Oxxo, token.to_owned(), Rule::OxxoDigits)),
+        20 => Some(Reference::new(ReferenceKind::Oxxo, token.to_owned(), Rule::CashNetworkDigits)),
+        1..=7 if source == TextSource::ReferenceField => Some(Reference::new(
+            ReferenceKind::ReferenciaNumerica,
+            strip_leading_zeros(token),
+            Rule::ReferenceFieldDigits,
+        )),
+        8..=30 if source == TextSource::ReferenceField && !looks_like_date(token) => {
+            Some(Reference::new(ReferenceKind::ClaveRastreo, token.to_owned(), Rule::ReferenceFieldToken))
+        }
+        _ => None,
+    }
+}
+
+/// `OXXO93000262276908` or `OXXO-9300-0262-2769-08`.
+fn oxxo_prefixed(token: &str) -> Option<Reference> {
+    let head = token.get(..4)?;
+    if !head.eq_ignore_ascii_case("OXXO") {
+        return None;
+    }
+    let rest = token[4..].trim_start_matches(['-', ':', '_']);
+    let digits: String = if is_digits(rest) { rest.to_owned() } else { hyphen_grouped_digits(rest)? };
+    matches!(digits.len(), 14 | 20).then(|| Reference::new(ReferenceKind::Oxxo, digits, Rule::OxxoPrefixed))
+}
+
+/// `9300-0262-2769-08`: digit groups of four (the last may be two) joined by `-`, 14 or 20 digits.
+fn hyphen_grouped_digits(token: &str) -> Option<String> {
+    if !token.contains('-') {
+        return None;
+    }
+    let groups: Vec<&str> = token.split('-').collect();
+    oxxo_groups(&groups)
+}
+
+fn oxxo_groups(groups: &[&str]) -> Option<String> {
+    let (last, leading) = groups.split_last()?;
+    let shaped = groups.len() >= 3
+        && groups.iter().all(|g| is_digits(g))
+        && leading.iter().all(|g| g.len() == 4)
+        && matches!(last.len(), 2 | 4);
+    let digits = groups.concat();
+    (shaped && matches!(digits.len(), 14 | 20)).then_some(digits)
+}
+
+/// A free-text token shaped like a clave de rastreo: 8 to 30 characters of letters, digits, `-` and `/`,
+/// with at least one letter and at least as many digits as letters (so words and mixed tokens such as
+/// `a34bc3xxx1` are not read as references).
+fn clave_shape(token: &str) -> bool {
+    if !(8..=30).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/') {
+        return false;
+    }
+    let letters = token.bytes().filter(u8::is_ascii_alphabetic).count();
+    let digits = token.bytes().filter(u8::is_ascii_digit).count();
+    letters >= 1 && digits >= letters && !looks_like_date(token)
+}
+
+/// Dates and date-times written as digits with optional `-`, `/` or `.` separators: `25/08/2023`,
+/// `2023-08-25`, `20230825`, `20230825144700`. A reference is never read from these.
+fn looks_like_date(token: &str) -> bool {
+    let parts: Vec<&str> = token.split(['/', '-', '.']).collect();
+    if parts.len() == 3 && parts.iter().all(|p| is_digits(p)) {
+        let numbers: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(u32::MAX)).collect();
+        let (year_first, year_last) = (parts[0].len() == 4, parts[2].len() == 4 || parts[2].len() == 2);
+        let plausible_day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
+        return (year_first && plausible_day_month(numbers[2], numbers[1]))
+            || (year_last
+                && (plausible_day_month(numbers[0], numbers[1]) || plausible_day_month(numbers[1], numbers[0])));
+    }
+    if is_digits(token) && (token.len() == 8 || token.len() == 14) {
+        let year: u32 = token[..4].parse().unwrap_or(0);
+        let month: u32 = token[4..6].parse().unwrap_or(0);
+        let day: u32 = token[6..8].parse().unwrap_or(0);
+        let date_ok = (1990..=2099).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day);
+        if token.len() == 8 {
+            return date_ok;
+        }
+        let hour: u32 = token[8..10].parse().unwrap_or(99);
+        let minute: u32 = token[10..12].parse().unwrap_or(99);
+        let second: u32 = token[12..14].parse().unwrap_or(99);
+        return date_ok && hour < 24 && minute < 60 && second < 61;
+    }
+    false
+}
+
+/// `Conekta 0598792`, `0598792 Conekta`, `Liquidación Conekta 598792`.
+fn find_conekta_payouts(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
+    for (index, token) in tokens.iter().enumerate() {
+        if !token.trim_end_matches([':', '-']).eq_ignore_ascii_case("conekta") {
+            continue;
+        }
+        let after = index + 1;
+        let candidate = [Some(after), index.checked_sub(1)]
+            .into_iter()
+            .flatten()
+            .find(|&i| i < tokens.len() && !consumed[i] && is_digits(tokens[i]) && tokens[i].len() <= 7);
+        if let Some(at) = candidate {
+            consumed[at] = true;
+            consumed[index] = true;
+            found.push((
+                at,
+                Reference::new(ReferenceKind::ConektaPayout, strip_leading_zeros(tokens[at]), Rule::ConektaPayout),
+            ));
+        }
+    }
+}
+
+/// `9300 0262 2769 08` written as separate tokens, optionally after `OXXO`.
+fn find_grouped_oxxo(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
+    let mut index = 0;
+    while index < tokens.len() {
+        let mut matched = None;
+        if tokens[index].len() == 4 && is_digits(tokens[index]) {
+            for groups in [4usize, 5, 6] {
+                let end = index + groups;
+                if end <= tokens.len()
+                    && (index..end).all(|i| !consumed[i])
+                    && let Some(digits) = oxxo_groups(&tokens[index..end])
+                {
+                    matched = Some((end, digits));
+                    break;
+                }
+            }
+        }
+        match matched {
+            Some((end, digits)) => {
+                consumed[index..end].iter_mut().for_each(|c| *c = true);
+                found.push((index, Reference::new(ReferenceKind::Oxxo, digits, Rule::OxxoGrouped)));
+                index = end;
+            }
+            None => index += 1,
+        }
+    }
+}
+
+/// Keywords that announce a referencia numérica or a clave de rastreo in free text.
+fn find_keyword_references(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
+    for index in 0..tokens.len() {
+        let word = tokens[index].trim_end_matches(['.', ':', '-']).to_uppercase();
+        let next = index + 1;
+        let is_referencia =
+            matches!(word.as_str(), "REF" | "REFERENCIA" | "REFNUM" | "NUMERICA" | "NUMÉRICA" | "REF/NUM");
+        let is_rastreo = matches!(word.as_str(), "RASTREO" | "CVE" | "CLAVE" | "TRACKING");
+        if !(is_referencia || is_rastreo) {
+            continue;
+        }
+        // Skip a second keyword word: `REF NUM 123`, `CLAVE DE RASTREO X`.
+        let mut value_at = next;
+        while value_at < tokens.len() && value_at <= next + 2 {
+            let follower = tokens[value_at].trim_end_matches(['.', ':']).to_uppercase();
+            if matches!(follower.as_str(), "NUM" | "NUMERICA" | "NUMÉRICA" | "DE" | "RASTREO" | "NO" | "NÚM") {
+                value_at += 1;
+            } else {
+                break;
+            }
+        }
+        let Some(value) = tokens.get(value_at) else { continue };
+        if consumed[value_at] {
+            continue;
+        }
+        let value = value.trim_end_matches('.');
+        if is_referencia && is_digits(value) && value.len() <= 7 {
+            consumed[value_at] = true;
+            found.push((
+                value_at,
+                Reference::new(ReferenceKind::ReferenciaNumerica, strip_leading_zeros(value), Rule::ReferenciaKeyword),
+            ));
+        } else if is_rastreo
+            && reference_field_token(value)
+                .is_some_and(|r| r.kind == ReferenceKind::ClaveRastreo || r.kind == ReferenceKind::ReferenciaNumerica)
+        {
+            consumed[value_at] = true;
+            found.push((
+                value_at,
+                Reference::new(ReferenceKind::ClaveRastreo, value.to_ascii_uppercase(), Rule::RastreoKeyword),
+            ));
+        }
+    }
+}
+
+/// The reference a fingerprint uses when a line carries several: the most specific family first
+/// (clave de rastreo, OXXO, order id, numeric), then the smallest canonical text, so the choice never
+/// depends on the order the text was written in.
+pub fn primary_reference(references: &[Reference]) -> Option<&Reference> {
+    let rank = |r: &Reference| match r.kind.family() {
+        ReferenceFamily::Rastreo => 0,
+        ReferenceFamily::Oxxo => 1,
+        ReferenceFamily::Order => 2,
+        ReferenceFamily::Numeric => 3,
+        ReferenceFamily::Clabe => 4,
+    };
+    references
+        .iter()
+        .filter(|r| r.kind != ReferenceKind::Clabe)
+        .min_by(|a, b| (rank(a), &a.canonical).cmp(&(rank(b), &b.canonical)))
+}
