@@ -1,0 +1,235 @@
+//! Streaming CSV reader.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::layout::{Layout, locate};
+use crate::record::{Provenance, Record};
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// An iterator over the records of one CSV file, read one record at a time
+/// (memory stays bounded by the largest record, whatever the file's size).
+///
+/// Made by [`open_csv`](crate::open_csv). After a record-level error
+/// ([`Error::RaggedRow`], [`Error::InvalidUtf8`]) iteration goes on with the
+/// next record, so a caller may set bad records aside; after any other error
+/// the iterator ends.
+pub struct CsvRecords<T> {
+    path: Arc<Path>,
+    reader: csv::Reader<LineTracker<BufReader<File>>>,
+    header: Vec<String>,
+    /// Per logical field, the index of its column, or `None` if left out.
+    indices: Vec<Option<usize>>,
+    record: csv::ByteRecord,
+    values: Vec<String>,
+    done: bool,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for CsvRecords<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvRecords")
+            .field("path", &self.path)
+            .field("header", &self.header)
+            .field("indices", &self.indices)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Record> CsvRecords<T> {
+    pub(crate) fn open(path: &Path, layout: &Layout) -> Result<Self, Error> {
+        let mapped = layout.resolve::<T>()?;
+        let delimiter = layout.delimiter_byte::<T>()?;
+        let io = |source| Error::Io { path: path.to_owned(), source };
+        let file = File::open(path).map_err(io)?;
+        let mut buffered = BufReader::with_capacity(1 << 16, file);
+        if buffered.fill_buf().map_err(io)?.starts_with(UTF8_BOM) {
+            buffered.consume(UTF8_BOM.len());
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(LineTracker::new(buffered));
+        let header: Vec<String> = reader
+            .byte_headers()
+            .map_err(|e| convert(path, e, |_| 1).0)?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+            .collect();
+        let indices = locate::<T>(path, &header, &mapped)?;
+        Ok(Self {
+            path: Arc::from(path),
+            reader,
+            header,
+            indices,
+            record: csv::ByteRecord::new(),
+            values: Vec::with_capacity(T::FIELDS.len()),
+            done: false,
+            kind: PhantomData,
+        })
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The column names of the file's header (trimmed; decoded lossily if
+    /// not UTF-8).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn build(&mut self) -> Result<T, Error> {
+        let line = match self.record.position() {
+            Some(position) => self.reader.get_mut().line_at(position.byte()),
+            None => 0,
+        };
+        // The whole record must be UTF-8, not only the mapped columns: a bad
+        // byte anywhere means the file's encoding is wrong.
+        for (index, bytes) in self.record.iter().enumerate() {
+            if std::str::from_utf8(bytes).is_err() {
+                return Err(Error::InvalidUtf8 {
+                    path: self.path.to_path_buf(),
+                    line,
+                    column: self.header.get(index).cloned().unwrap_or_default(),
+                    value: String::from_utf8_lossy(bytes).into_owned(),
+                });
+            }
+        }
+        self.values.clear();
+        for index in &self.indices {
+            let bytes = index.and_then(|i| self.record.get(i)).unwrap_or_default();
+            // Checked above; a failure here cannot happen and would read as "".
+            self.values.push(std::str::from_utf8(bytes).unwrap_or_default().to_owned());
+        }
+        Ok(T::from_fields(Provenance { file: Arc::clone(&self.path), line }, self.values.drain(..)))
+    }
+}
+
+impl<T: Record> Iterator for CsvRecords<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => Some(self.build()),
+            Err(e) => {
+                let here = self.reader.position().byte();
+                let tracker = self.reader.get_mut();
+                let (error, fatal) = convert(&self.path, e, |byte| tracker.line_at(byte.unwrap_or(here)));
+                self.done = fatal;
+                Some(Err(error))
+            }
+        }
+    }
+}
+
+/// Converts a `csv` error; the flag tells whether reading cannot go on.
+/// `line_at` turns the byte offset of the error's record (if it has one)
+/// into a line.
+fn convert(path: &Path, error: csv::Error, line_at: impl FnOnce(Option<u64>) -> u64) -> (Error, bool) {
+    let reason = error.to_string();
+    let line = line_at(error.position().map(csv::Position::byte));
+    match error.into_kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            (Error::RaggedRow { path: path.to_owned(), line, expected: expected_len, found: len }, false)
+        }
+        csv::ErrorKind::Io(source) => (Error::Io { path: path.to_owned(), source }, true),
+        _ => (Error::MalformedCsv { path: path.to_owned(), line, reason }, true),
+    }
+}
+
+/// Counts physical lines in the bytes the CSV parser reads, so a record's
+/// byte offset can be turned into the line where it starts.
+///
+/// The `csv` crate's own `Position::line` is wrong after CRLF line endings
+/// and after blank lines (BurntSushi/rust-csv issues 395 and 208), and its
+/// `Position::byte` points at the line break(s) before the record rather
+/// than at the record itself. So: a line break is `\n`, `\r\n` or a lone
+/// `\r`; every break is remembered with the offset where its run of
+/// consecutive CR/LF bytes began; the record at reported offset `b` starts
+/// after every break whose run began at or before `b` (a record never
+/// starts with CR or LF, so the bytes from `b` up to the record are such a
+/// run). Breaks are forgotten once passed, so memory is bounded by the
+/// parser's read-ahead.
+struct LineTracker<R> {
+    inner: R,
+    /// Offset of the next byte to be read.
+    offset: u64,
+    /// Where the current run of CR/LF bytes began, if the last byte was one.
+    run_start: Option<u64>,
+    /// The last byte was `\r`, whose break is recorded once the next byte
+    /// shows it was not the start of `\r\n`.
+    pending_cr: bool,
+    /// For each break not yet passed, where its run began.
+    breaks: VecDeque<u64>,
+    /// Number of breaks passed.
+    passed: u64,
+}
+
+impl<R> LineTracker<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, offset: 0, run_start: None, pending_cr: false, breaks: VecDeque::new(), passed: 0 }
+    }
+
+    /// The 1-based line of the record the parser reports at `byte`.
+    /// Calls must come with non-decreasing offsets.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.breaks.front().is_some_and(|&start| start <= byte) {
+            self.breaks.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'\n' => {
+                    let start = *self.run_start.get_or_insert(self.offset);
+                    self.breaks.push_back(start);
+                    self.pending_cr = false;
+                }
+                b'\r' => {
+                    let start = *self.run_start.get_or_insert(self.offset);
+                    if self.pending_cr {
+                        self.breaks.push_back(start);
+                    }
+                    self.pending_cr = true;
+                }
+                _ => {
+                    if let Some(start) = self.run_start.take()
+                        && self.pending_cr
+                    {
+                        self.breaks.push_back(start);
+                    }
+                    self.pending_cr = false;
+                }
+            }
+            self.offset += 1;
+        }
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan(&buf[..n]);
+        Ok(n)
+    }
+}

@@ -1,0 +1,342 @@
+//! A thin layer over the two sqlx drivers so that every statement is written once.
+//!
+//! All SQL uses `$N` placeholders, which both SQLite and PostgreSQL accept, and only
+//! three kinds of values: text, nullable text and 64-bit integers.
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Database, Encode, PgConnection, Postgres, Row, Sqlite, SqliteConnection, Transaction, Type};
+
+use crate::error::StoreError;
+
+/// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` (since 3.32).
+const SQLITE_MAX_PARAMS: usize = 32_766;
+/// PostgreSQL's protocol limit on bind parameters per statement.
+const PG_MAX_PARAMS: usize = 65_535;
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    /// Text.
+    Text(String),
+    /// Text or NULL.
+    OptText(Option<String>),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
+impl From<String> for Param {
+    fn from(value: String) -> Self {
+        Param::Text(value)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(value: &str) -> Self {
+        Param::Text(value.to_owned())
+    }
+}
+
+impl From<&String> for Param {
+    fn from(value: &String) -> Self {
+        Param::Text(value.clone())
+    }
+}
+
+impl From<Option<String>> for Param {
+    fn from(value: Option<String>) -> Self {
+        Param::OptText(value)
+    }
+}
+
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Self {
+        Param::OptText(value.clone())
+    }
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Self {
+        Param::Int(value)
+    }
+}
+
+/// Binds `params` in order.
+fn bind_all<'q, DB>(
+    mut query: sqlx::query::Query<'q, DB, DB::Arguments>,
+    params: Vec<Param>,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    for param in params {
+        query = match param {
+            Param::Text(value) => query.bind(value),
+            Param::OptText(value) => query.bind(value),
+            Param::Int(value) => query.bind(value),
+        };
+    }
+    query
+}
+
+/// A connection of either backend, borrowed from a pool or a transaction.
+pub(crate) enum Conn<'a> {
+    /// SQLite.
+    Sqlite(&'a mut SqliteConnection),
+    /// PostgreSQL.
+    Pg(&'a mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// The most placeholders one statement may use.
+    pub(crate) fn max_params(&self) -> usize {
+        match self {
+            Conn::Sqlite(_) => SQLITE_MAX_PARAMS,
+            Conn::Pg(_) => PG_MAX_PARAMS,
+        }
+    }
+
+    /// The statement text for this backend (see [`sqlite_placeholders`]).
+    fn dialect(&self, sql: &str) -> AssertSqlSafe<String> {
+        match self {
+            Conn::Sqlite(_) => AssertSqlSafe(sqlite_placeholders(sql)),
+            Conn::Pg(_) => AssertSqlSafe(sql.to_owned()),
+        }
+    }
+
+    /// Runs a statement; returns the rows affected.
+    pub(crate) async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, sqlx::Error> {
+        let sql = self.dialect(sql);
+        match self {
+            Conn::Sqlite(conn) => Ok(bind_all(sqlx::query(sql), params).execute(&mut **conn).await?.rows_affected()),
+            Conn::Pg(conn) => Ok(bind_all(sqlx::query(sql), params).execute(&mut **conn).await?.rows_affected()),
+        }
+    }
+
+    /// Runs a query; returns all its rows.
+    pub(crate) async fn fetch_all(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<DbRow>, sqlx::Error> {
+        let sql = self.dialect(sql);
+        match self {
+            Conn::Sqlite(conn) => Ok(bind_all(sqlx::query(sql), params)
+                .fetch_all(&mut **conn)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect()),
+            Conn::Pg(conn) => Ok(bind_all(sqlx::query(sql), params)
+                .fetch_all(&mut **conn)
+                .await?
+                .into_iter()
+                .map(DbRow::Pg)
+                .collect()),
+        }
+    }
+
+    /// Inserts `rows` with multi-row `INSERT`s, as many rows per statement as the
+    /// placeholder limit allows. `head` is `INSERT INTO t (a, b)`, `tail` follows the
+    /// `VALUES` list (e.g. an `ON CONFLICT` clause) and may be empty. Returns rows affected.
+    pub(crate) async fn insert_batched(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: Vec<Vec<Param>>,
+    ) -> Result<u64, sqlx::Error> {
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(0);
+        };
+        let per_statement = (self.max_params() / width.max(1)).max(1);
+        let mut affected = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
+            let sql = format!("{head} VALUES {} {tail}", values_list(chunk.len(), width));
+            affected += self.execute(&sql, chunk.into_iter().flatten().collect()).await?;
+        }
+        Ok(affected)
+    }
+}
+
+/// The SQL text for SQLite. SQLite keeps numbered and named parameters (`?N`, `$N`) in
+/// a list it searches linearly, so preparing and binding a statement with thousands of
+/// them is quadratic; anonymous `?` parameters cost nothing. When the placeholders appear
+/// as `$1, $2, $3, ...` in text order (as the store always writes them) they become `?`;
+/// otherwise `?N`. The store's SQL has no `$` inside literals.
+fn sqlite_placeholders(sql: &str) -> String {
+    let mut anonymous = String::with_capacity(sql.len());
+    let mut numbered = String::with_capacity(sql.len());
+    let mut in_order = true;
+    let mut expected = 1_u64;
+    let mut rest = sql;
+    while let Some(dollar) = rest.find('$') {
+        let (before, after) = rest.split_at(dollar);
+        let digits = after[1..].bytes().take_while(u8::is_ascii_digit).count();
+        anonymous.push_str(before);
+        numbered.push_str(before);
+        if digits == 0 {
+            anonymous.push('$');
+            numbered.push('$');
+        } else {
+            let number = &after[1..=digits];
+            in_order &= number.parse::<u64>().is_ok_and(|n| n == expected);
+            expected += 1;
+            anonymous.push('?');
+            numbered.push('?');
+            numbered.push_str(number);
+        }
+        rest = &after[1 + digits..];
+    }
+    let tail = if in_order { &mut anonymous } else { &mut numbered };
+    tail.push_str(rest);
+    std::mem::take(tail)
+}
+
+/// `($1, $2), ($3, $4)` for 2 rows of width 2.
+fn values_list(rows: usize, width: usize) -> String {
+    (0..rows).map(|row| format!("({})", placeholders(row * width + 1, width))).collect::<Vec<_>>().join(", ")
+}
+
+/// `$first, $first+1, ...`, `count` of them.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A transaction of either backend.
+pub(crate) enum Tx {
+    /// SQLite (begun with `BEGIN IMMEDIATE`).
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// The transaction's connection.
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Pg(tx) => Conn::Pg(tx),
+        }
+    }
+
+    /// Commits.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Pg(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// A pooled connection of either backend.
+pub(crate) enum Pooled {
+    /// SQLite.
+    Sqlite(PoolConnection<Sqlite>),
+    /// PostgreSQL.
+    Pg(PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    /// The connection.
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(conn) => Conn::Sqlite(conn),
+            Pooled::Pg(conn) => Conn::Pg(conn),
+        }
+    }
+}
+
+/// A result row of either backend.
+pub(crate) enum DbRow {
+    /// SQLite.
+    Sqlite(SqliteRow),
+    /// PostgreSQL.
+    Pg(PgRow),
+}
+
+impl DbRow {
+    fn get<T>(&self, column: &str) -> Result<T, StoreError>
+    where
+        T: for<'r> sqlx::Decode<'r, Sqlite> + Type<Sqlite>,
+        T: for<'r> sqlx::Decode<'r, Postgres> + Type<Postgres>,
+    {
+        match self {
+            DbRow::Sqlite(row) => row.try_get(column),
+            DbRow::Pg(row) => row.try_get(column),
+        }
+        .map_err(StoreError::db("decode row", format!("column {column}")))
+    }
+
+    /// A non-null text column.
+    pub(crate) fn text(&self, column: &str) -> Result<String, StoreError> {
+        self.get(column)
+    }
+
+    /// A nullable text column.
+    pub(crate) fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        self.get(column)
+    }
+
+    /// A non-null integer column.
+    pub(crate) fn int(&self, column: &str) -> Result<i64, StoreError> {
+        self.get(column)
+    }
+}
+
+/// A statement built piece by piece, numbering placeholders as values are bound.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    /// The SQL text so far.
+    pub(crate) text: String,
+    /// The values bound so far.
+    pub(crate) params: Vec<Param>,
+}
+
+impl Sql {
+    /// Starts with `text`.
+    pub(crate) fn new(text: &str) -> Self {
+        Sql { text: text.to_owned(), params: Vec::new() }
+    }
+
+    /// Appends `text`.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends `text` followed by a placeholder bound to `value`.
+    pub(crate) fn push_bind(&mut self, text: &str, value: impl Into<Param>) -> &mut Self {
+        self.params.push(value.into());
+        self.text.push_str(text);
+        self.text.push_str(&format!("${}", self.params.len()));
+        self
+    }
+
+    /// Appends `(ph, ph, ...)` bound to `values` (at least one).
+    pub(crate) fn push_in_list<P: Into<Param>>(&mut self, values: impl IntoIterator<Item = P>) -> &mut Self {
+        let first = self.params.len() + 1;
+        self.params.extend(values.into_iter().map(Into::into));
+        let count = self.params.len() + 1 - first;
+        self.text.push_str(&format!("({})", placeholders(first, count)));
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sqlite_placeholders, values_list};
+
+    #[test]
+    fn values_lists_number_placeholders_in_order() {
+        assert_eq!(values_list(2, 2), "($1, $2), ($3, $4)");
+    }
+
+    #[test]
+    fn sqlite_gets_anonymous_placeholders_when_in_order() {
+        assert_eq!(sqlite_placeholders("a = $1 AND b IN ($2, $3) AND c = '$'"), "a = ? AND b IN (?, ?) AND c = '$'");
+        assert_eq!(sqlite_placeholders("a = $2 AND b = $1"), "a = ?2 AND b = ?1");
+        assert_eq!(sqlite_placeholders("a = $1 OR b = $1"), "a = ?1 OR b = ?1");
+    }
+}

@@ -1,0 +1,36 @@
+//! The recon store: what each reconciliation run did (runs, KPI), the current matches,
+//! the cases (exceptions) with their audit trail, and quarantined input rows.
+//!
+//! It lives in a SQLite file by default, or in PostgreSQL (`postgres://` URLs), with the
+//! same schema (see `migrations/`). Everything is plain text and integers: money is a
+//! decimal string plus a currency code, never a float. The store never reads the clock:
+//! every instant is given by the caller.
+//!
+//! ```no_run
+//! # async fn demo(run: recon_store::RunWrite) -> Result<(), recon_store::StoreError> {
+//! let store = recon_store::Store::open("recon.sqlite").await?;
+//! let lock = store.try_lock("nightly 2025-01-31").await?;
+//! let _summary = store.write_run(&run).await?;
+//! lock.release().await?;
+//! # Ok(()) }
+//! ```
+
+mod codec;
+mod db;
+mod error;
+mod lock;
+mod model;
+mod read;
+mod resolve;
+mod store;
+mod write;
+
+pub use error::StoreError;
+pub use lock::RunLock;
+pub use model::{
+    AppliedMigration, CaseClosure, CaseDetail, CaseEvent, CaseEventKind, CaseFilter, CaseItemRef, CaseRecord,
+    CaseResolution, CaseStatus, CaseWrite, ItemRef, ItemSide, KpiRecord, KpiRow, MatchFilter, MatchRecord, MatchReview,
+    MatchStatus, MatchWrite, QuarantineRow, RunFilter, RunHeader, RunInput, RunKpi, RunMode, RunRecord, RunScope,
+    RunStatus, RunWrite, RunWriteSummary,
+};
+pub use store::Store;

@@ -1,0 +1,480 @@
+//! Writing runs: everything a run produced, in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::codec::{check_decimal, count_to_db, date, instant, to_json};
+use crate::db::{Conn, Param, Sql};
+use crate::error::StoreError;
+use crate::model::{
+    CaseEventKind, CaseStatus, CaseWrite, KpiRow, MatchStatus, MatchWrite, QuarantineRow, RunHeader, RunKpi, RunStatus,
+    RunWrite, RunWriteSummary,
+};
+use crate::store::Store;
+
+const OP: &str = "write_run";
+
+impl Store {
+    /// Writes everything a run produced in one transaction (all or nothing): the run row
+    /// (status `succeeded`), KPI rows, matches, cases, auto-resolutions and quarantined rows.
+    ///
+    /// Matches are upserted by id (new: inserted with `first_run_id`; existing: only
+    /// `last_run_id` moves, a superseded one becomes active again); in-scope active,
+    /// non-manual matches the run did not produce become `superseded`. Cases are upserted
+    /// by id (new: `open` + `opened` event; open: evidence and `last_run_id` updated +
+    /// `seen`; resolved: `open` again + `reopened`; ignored: stays ignored + `seen`).
+    /// Then every open in-scope case the run did not produce, all of whose items are in
+    /// active matches, is resolved by the run. Every row carries `header.finished_at`.
+    pub async fn write_run(&self, run: &RunWrite) -> Result<RunWriteSummary, StoreError> {
+        validate_run(run)?;
+        let run_id = run.header.run_id.as_str();
+        let mut tx = self.begin(OP, run_id).await?;
+        let summary = write_all(&mut tx.conn(), run).await?;
+        tx.commit().await.map_err(StoreError::db("write_run: commit", run_id))?;
+        tracing::info!(run_id, ?summary, "run written");
+        Ok(summary)
+    }
+
+    /// Records a failed run: its header, status `failed` and the error text, in its own
+    /// transaction. Nothing else is written.
+    pub async fn record_failed_run(&self, header: &RunHeader, error: &str) -> Result<(), StoreError> {
+        const OP_FAILED: &str = "record_failed_run";
+        let run_id = header.run_id.as_str();
+        validate_header(header, OP_FAILED)?;
+        let mut tx = self.begin(OP_FAILED, run_id).await?;
+        let mut conn = tx.conn();
+        ensure_new_run(&mut conn, run_id, OP_FAILED).await?;
+        let row = run_row(header, RunStatus::Failed, None, None, Some(error), OP_FAILED)?;
+        conn.insert_batched(RUN_INSERT, "", vec![row]).await.map_err(StoreError::db(OP_FAILED, run_id))?;
+        tx.commit().await.map_err(StoreError::db("record_failed_run: commit", run_id))?;
+        tracing::info!(run_id, "failed run recorded");
+        Ok(())
+    }
+}
+
+async fn write_all(conn: &mut Conn<'_>, run: &RunWrite) -> Result<RunWriteSummary, StoreError> {
+    let header = &run.header;
+    let run_id = header.run_id.as_str();
+    ensure_new_run(conn, run_id, OP).await?;
+    let row = run_row(header, RunStatus::Succeeded, Some(&run.counts), Some(&run.kpi), None, OP)?;
+    conn.insert_batched(RUN_INSERT, "", vec![row]).await.map_err(StoreError::db("write_run: insert run", run_id))?;
+    let mut summary =
+        RunWriteSummary { kpi_rows: insert_kpi_rows(conn, run_id, &run.kpi_rows).await?, ..RunWriteSummary::default() };
+    upsert_matches(conn, header, &run.matches, &mut summary).await?;
+    summary.matches_superseded = supersede_matches(conn, header).await?;
+    upsert_cases(conn, header, &run.cases, &mut summary).await?;
+    summary.cases_resolved = auto_resolve_cases(conn, header).await?;
+    summary.quarantined_rows = insert_quarantine(conn, run_id, &run.quarantine).await?;
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------- validation
+
+fn validate_run(run: &RunWrite) -> Result<(), StoreError> {
+    validate_header(&run.header, OP)?;
+    let run_id = &run.header.run_id;
+    for (name, rate) in [
+        ("kpi.count_rate", &run.kpi.count_rate),
+        ("kpi.amount_rate", &run.kpi.amount_rate),
+        ("kpi.threshold", &run.kpi.threshold),
+    ] {
+        check_decimal(rate, OP, &format!("run {run_id}, {name}"))?;
+    }
+    for row in &run.kpi_rows {
+        let context = format!("run {run_id}, KPI of {} on {}", row.account, row.business_date);
+        check_decimal(&row.statement_amount, OP, &context)?;
+        check_decimal(&row.matched_amount, OP, &context)?;
+    }
+    validate_matches(run_id, &run.matches)?;
+    validate_cases(run_id, &run.cases)
+}
+
+fn validate_header(header: &RunHeader, operation: &'static str) -> Result<(), StoreError> {
+    if header.run_id.trim().is_empty() {
+        return Err(StoreError::invalid(operation, "run header", "run_id is empty"));
+    }
+    if header.scope.date_from > header.scope.date_to {
+        return Err(StoreError::invalid(
+            operation,
+            format!("run {}", header.run_id),
+            format!("scope date_from {} is after date_to {}", header.scope.date_from, header.scope.date_to),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_matches(run_id: &str, matches: &[MatchWrite]) -> Result<(), StoreError> {
+    let mut seen = HashSet::new();
+    for m in matches {
+        let context = format!("run {run_id}, match {}", m.match_id);
+        if !seen.insert(m.match_id.as_str()) {
+            return Err(StoreError::invalid(OP, context, "match id appears twice in the run"));
+        }
+        if m.items.is_empty() {
+            return Err(StoreError::invalid(OP, context, "a match needs at least one item"));
+        }
+        check_decimal(&m.amount, OP, &context)?;
+    }
+    Ok(())
+}
+
+fn validate_cases(run_id: &str, cases: &[CaseWrite]) -> Result<(), StoreError> {
+    let mut seen = HashSet::new();
+    for c in cases {
+        let context = format!("run {run_id}, case {}", c.case_id);
+        if !seen.insert(c.case_id.as_str()) {
+            return Err(StoreError::invalid(OP, context, "case id appears twice in the run"));
+        }
+        if let Some(amount) = &c.amount {
+            check_decimal(amount, OP, &context)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- runs and KPI
+
+const RUN_INSERT: &str = "INSERT INTO runs (run_id, mode, status, operator, correlation_id, scope_json, \
+    inputs_json, config_blake3, counts_json, kpi_json, kpi_count_rate, kpi_amount_rate, kpi_threshold, \
+    started_at, finished_at, timings_json, error)";
+
+/// Refuses a run id that is already recorded.
+async fn ensure_new_run(conn: &mut Conn<'_>, run_id: &str, operation: &'static str) -> Result<(), StoreError> {
+    let rows = conn
+        .fetch_all("SELECT status FROM runs WHERE run_id = $1", vec![run_id.into()])
+        .await
+        .map_err(StoreError::db(operation, run_id))?;
+    match rows.first() {
+        None => Ok(()),
+        Some(row) => Err(StoreError::RunExists { run_id: run_id.to_owned(), status: row.text("status")? }),
+    }
+}
+
+/// The values of one `runs` row, in [`RUN_INSERT`] order.
+fn run_row(
+    header: &RunHeader,
+    status: RunStatus,
+    counts: Option<&serde_json::Value>,
+    kpi: Option<&RunKpi>,
+    error: Option<&str>,
+    operation: &'static str,
+) -> Result<Vec<Param>, StoreError> {
+    let context = format!("run {}", header.run_id);
+    let json = |value: &serde_json::Value| to_json(value, operation, &context);
+    Ok(vec![
+        header.run_id.as_str().into(),
+        header.mode.as_str().into(),
+        status.as_str().into(),
+        header.operator.as_str().into(),
+        header.correlation_id.as_str().into(),
+        to_json(&header.scope, operation, &context)?.into(),
+        to_json(&header.inputs, operation, &context)?.into(),
+        header.config_blake3.as_str().into(),
+        counts.map(json).transpose()?.into(),
+        kpi.map(|k| json(&k.report)).transpose()?.into(),
+        kpi.map(|k| k.count_rate.clone()).into(),
+        kpi.map(|k| k.amount_rate.clone()).into(),
+        kpi.map(|k| k.threshold.clone()).into(),
+        instant(header.started_at).into(),
+        Some(instant(header.finished_at)).into(),
+        json(&header.timings)?.into(),
+        error.map(str::to_owned).into(),
+    ])
+}
+
+async fn insert_kpi_rows(conn: &mut Conn<'_>, run_id: &str, rows: &[KpiRow]) -> Result<u64, StoreError> {
+    const HEAD: &str = "INSERT INTO run_kpi (run_id, account, business_date, statement_lines, matched_lines, \
+        statement_amount, matched_amount, currency)";
+    let values = rows
+        .iter()
+        .map(|row| {
+            let context = format!("run {run_id}, KPI of {} on {}", row.account, row.business_date);
+            Ok(vec![
+                run_id.into(),
+                row.account.as_str().into(),
+                date(row.business_date).into(),
+                count_to_db(row.statement_lines, OP, &context)?.into(),
+                count_to_db(row.matched_lines, OP, &context)?.into(),
+                row.statement_amount.as_str().into(),
+                row.matched_amount.as_str().into(),
+                row.currency.as_str().into(),
+            ])
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    conn.insert_batched(HEAD, "", values).await.map_err(StoreError::db("write_run: insert run_kpi", run_id))
+}
+
+// ---------------------------------------------------------------- matches
+
+/// Statuses of the rows of `table` whose `id_column` is among `ids`.
+async fn existing_statuses(
+    conn: &mut Conn<'_>,
+    table: &'static str,
+    id_column: &'static str,
+    ids: &[&str],
+    run_id: &str,
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut statuses = HashMap::new();
+    let chunk_size = conn.max_params();
+    for chunk in ids.chunks(chunk_size) {
+        let mut sql = Sql::new(&format!("SELECT {id_column} AS id, status FROM {table} WHERE {id_column} IN "));
+        sql.push_in_list(chunk.iter().copied());
+        let rows = conn
+            .fetch_all(&sql.text, sql.params)
+            .await
+            .map_err(StoreError::db("write_run: read existing rows", format!("run {run_id}, {table}")))?;
+        for row in rows {
+            statuses.insert(row.text("id")?, row.text("status")?);
+        }
+    }
+    Ok(statuses)
+}
+
+async fn upsert_matches(
+    conn: &mut Conn<'_>,
+    header: &RunHeader,
+    matches: &[MatchWrite],
+    summary: &mut RunWriteSummary,
+) -> Result<(), StoreError> {
+    const HEAD: &str = "INSERT INTO matches (match_id, rule, review, status, account, business_date, amount, \
+        currency, reference_kind, reference, date_delta_banking_days, explanation_json, first_run_id, \
+        last_run_id, created_at)";
+    const TAIL: &str = "ON CONFLICT (match_id) DO UPDATE SET last_run_id = excluded.last_run_id, \
+        status = 'active', superseded_by_run_id = NULL";
+    let run_id = header.run_id.as_str();
+    let ids: Vec<&str> = matches.iter().map(|m| m.match_id.as_str()).collect();
+    let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
+    let mut rows = Vec::with_capacity(matches.len());
+    let mut new_items = Vec::new();
+    for m in matches {
+        match existing.get(&m.match_id).map(String::as_str) {
+            None => {
+                summary.matches_inserted += 1;
+                new_items.extend(m.items.iter().map(|item| {
+                    vec![m.match_id.as_str().into(), item.side.as_str().into(), item.item_id.as_str().into()]
+                }));
+            }
+            Some(status) if status == MatchStatus::Superseded.as_str() => summary.matches_reactivated += 1,
+            Some(_) => summary.matches_kept += 1,
+        }
+        rows.push(match_row(header, m)?);
+    }
+    conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert matches", run_id))?;
+    conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
+        .await
+        .map_err(StoreError::db("write_run: insert match_items", run_id))?;
+    Ok(())
+}
+
+fn match_row(header: &RunHeader, m: &MatchWrite) -> Result<Vec<Param>, StoreError> {
+    let context = format!("run {}, match {}", header.run_id, m.match_id);
+    Ok(vec![
+        m.match_id.as_str().into(),
+        m.rule.as_str().into(),
+        m.review.as_str().into(),
+        MatchStatus::Active.as_str().into(),
+        m.account.as_str().into(),
+        date(m.business_date).into(),
+        m.amount.as_str().into(),
+        m.currency.as_str().into(),
+        (&m.reference_kind).into(),
+        (&m.reference).into(),
+        m.date_delta_banking_days.into(),
+        to_json(&m.explanation, OP, &context)?.into(),
+        header.run_id.as_str().into(),
+        header.run_id.as_str().into(),
+        instant(header.finished_at).into(),
+    ])
+}
+
+/// Appends `AND business_date BETWEEN .. AND account IN (..)` for one chunk of accounts.
+fn push_scope(sql: &mut Sql, header: &RunHeader, accounts: &[String]) {
+    sql.push_bind(" AND business_date >= ", date(header.scope.date_from))
+        .push_bind(" AND business_date <= ", date(header.scope.date_to))
+        .push(" AND account IN ")
+        .push_in_list(accounts.iter());
+}
+
+/// The scope's accounts in chunks small enough for one statement.
+fn account_chunks<'h>(conn: &Conn<'_>, header: &'h RunHeader) -> std::slice::Chunks<'h, String> {
+    header.scope.accounts.chunks(conn.max_params() - 8)
+}
+
+async fn supersede_matches(conn: &mut Conn<'_>, header: &RunHeader) -> Result<u64, StoreError> {
+    let run_id = header.run_id.as_str();
+    let mut superseded = 0;
+    for accounts in account_chunks(conn, header) {
+        let mut sql = Sql::new("UPDATE matches SET status = 'superseded', ");
+        sql.push_bind("superseded_by_run_id = ", run_id)
+            .push(" WHERE status = 'active' AND review <> 'manual'")
+            .push_bind(" AND last_run_id <> ", run_id);
+        push_scope(&mut sql, header, accounts);
+        superseded += conn
+            .execute(&sql.text, sql.params)
+            .await
+            .map_err(StoreError::db("write_run: supersede matches", run_id))?;
+    }
+    Ok(superseded)
+}
+
+// ---------------------------------------------------------------- cases
+
+async fn upsert_cases(
+    conn: &mut Conn<'_>,
+    header: &RunHeader,
+    cases: &[CaseWrite],
+    summary: &mut RunWriteSummary,
+) -> Result<(), StoreError> {
+    const HEAD: &str = "INSERT INTO cases (case_id, kind, status, account, business_date, amount, currency, \
+        summary, evidence_json, external_ids_json, correlation_id, opened_at, first_run_id, last_run_id)";
+    const TAIL: &str = "ON CONFLICT (case_id) DO UPDATE SET last_run_id = excluded.last_run_id, \
+        evidence_json = excluded.evidence_json, external_ids_json = excluded.external_ids_json, \
+        status = CASE WHEN cases.status = 'resolved' THEN 'open' ELSE cases.status END, \
+        resolved_at = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.resolved_at END, \
+        resolved_by_run_id = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.resolved_by_run_id END, \
+        resolved_by = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.resolved_by END, \
+        corrective_action = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.corrective_action END, \
+        prevention = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.prevention END";
+    let run_id = header.run_id.as_str();
+    let ids: Vec<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
+    let existing = existing_statuses(conn, "cases", "case_id", &ids, run_id).await?;
+    let mut rows = Vec::with_capacity(cases.len());
+    let mut new_items = Vec::new();
+    let mut events = Vec::with_capacity(cases.len());
+    for c in cases {
+        let event = case_event(existing.get(&c.case_id).map(String::as_str), summary);
+        if event == CaseEventKind::Opened {
+            new_items.extend(case_item_rows(c));
+        }
+        events.push(event_row(&c.case_id, header, event, None));
+        rows.push(case_row(header, c)?);
+    }
+    conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert cases", run_id))?;
+    conn.insert_batched("INSERT INTO case_items (case_id, side, item_id, fingerprint)", "", new_items)
+        .await
+        .map_err(StoreError::db("write_run: insert case_items", run_id))?;
+    insert_events(conn, events).await.map_err(StoreError::db("write_run: insert case_events", run_id))?;
+    Ok(())
+}
+
+/// What a run finding a case with prior status `existing` means; counts it in `summary`.
+fn case_event(existing: Option<&str>, summary: &mut RunWriteSummary) -> CaseEventKind {
+    let (counter, event) = match existing {
+        None => (&mut summary.cases_opened, CaseEventKind::Opened),
+        Some(status) if status == CaseStatus::Resolved.as_str() => {
+            (&mut summary.cases_reopened, CaseEventKind::Reopened)
+        }
+        Some(status) if status == CaseStatus::Ignored.as_str() => {
+            (&mut summary.cases_ignored_seen, CaseEventKind::Seen)
+        }
+        Some(_) => (&mut summary.cases_seen, CaseEventKind::Seen),
+    };
+    *counter += 1;
+    event
+}
+
+/// The `case_items` rows of a new case.
+fn case_item_rows(c: &CaseWrite) -> impl Iterator<Item = Vec<Param>> + '_ {
+    c.items.iter().map(|item| {
+        vec![
+            c.case_id.as_str().into(),
+            item.side.as_str().into(),
+            item.item_id.as_str().into(),
+            (&item.fingerprint).into(),
+        ]
+    })
+}
+
+fn case_row(header: &RunHeader, c: &CaseWrite) -> Result<Vec<Param>, StoreError> {
+    let context = format!("run {}, case {}", header.run_id, c.case_id);
+    Ok(vec![
+        c.case_id.as_str().into(),
+        c.kind.as_str().into(),
+        CaseStatus::Open.as_str().into(),
+        c.account.as_str().into(),
+        date(c.business_date).into(),
+        (&c.amount).into(),
+        (&c.currency).into(),
+        c.summary.as_str().into(),
+        to_json(&c.evidence, OP, &context)?.into(),
+        to_json(&c.external_ids, OP, &context)?.into(),
+        header.correlation_id.as_str().into(),
+        instant(header.finished_at).into(),
+        header.run_id.as_str().into(),
+        header.run_id.as_str().into(),
+    ])
+}
+
+/// A `case_events` row caused by the run.
+fn event_row(case_id: &str, header: &RunHeader, event: CaseEventKind, note: Option<&str>) -> Vec<Param> {
+    vec![
+        case_id.into(),
+        Some(header.run_id.clone()).into(),
+        instant(header.finished_at).into(),
+        event.as_str().into(),
+        None.into(),
+        note.map(str::to_owned).into(),
+    ]
+}
+
+/// Inserts `case_events` rows made by [`event_row`] (or of the same shape).
+pub(crate) async fn insert_events(conn: &mut Conn<'_>, events: Vec<Vec<Param>>) -> Result<u64, sqlx::Error> {
+    conn.insert_batched("INSERT INTO case_events (case_id, run_id, at, event, operator, note)", "", events).await
+}
+
+/// Resolves the open in-scope cases the run did not produce whose items are all in
+/// active matches. Cases without items are never auto-resolved.
+async fn auto_resolve_cases(conn: &mut Conn<'_>, header: &RunHeader) -> Result<u64, StoreError> {
+    const NOTE: &str = "auto-resolved: every item is in an active match";
+    let run_id = header.run_id.as_str();
+    let mut resolved = Vec::new();
+    for accounts in account_chunks(conn, header) {
+        let mut sql = Sql::new("UPDATE cases SET status = 'resolved'");
+        sql.push_bind(", resolved_at = ", instant(header.finished_at))
+            .push_bind(", resolved_by_run_id = ", run_id)
+            .push(" WHERE status = 'open'")
+            .push_bind(" AND last_run_id <> ", run_id);
+        push_scope(&mut sql, header, accounts);
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM case_items ci WHERE ci.case_id = cases.case_id) \
+             AND NOT EXISTS (SELECT 1 FROM case_items ci WHERE ci.case_id = cases.case_id \
+               AND NOT EXISTS (SELECT 1 FROM match_items mi JOIN matches m ON m.match_id = mi.match_id \
+                 WHERE m.status = 'active' AND mi.side = ci.side AND mi.item_id = ci.item_id)) \
+             RETURNING case_id",
+        );
+        let rows = conn
+            .fetch_all(&sql.text, sql.params)
+            .await
+            .map_err(StoreError::db("write_run: auto-resolve cases", run_id))?;
+        for row in rows {
+            resolved.push(row.text("case_id")?);
+        }
+    }
+    resolved.sort();
+    let events =
+        resolved.iter().map(|case_id| event_row(case_id, header, CaseEventKind::Resolved, Some(NOTE))).collect();
+    insert_events(conn, events).await.map_err(StoreError::db("write_run: insert resolved events", run_id))?;
+    Ok(resolved.len() as u64)
+}
+
+// ---------------------------------------------------------------- quarantine
+
+async fn insert_quarantine(conn: &mut Conn<'_>, run_id: &str, rows: &[QuarantineRow]) -> Result<u64, StoreError> {
+    const HEAD: &str = "INSERT INTO quarantine (run_id, source, file, line, column_name, value, reason, raw)";
+    let values = rows
+        .iter()
+        .map(|row| {
+            let context = format!("run {run_id}, quarantined {}:{}", row.file, row.line);
+            Ok(vec![
+                run_id.into(),
+                row.source.as_str().into(),
+                row.file.as_str().into(),
+                count_to_db(row.line, OP, &context)?.into(),
+                (&row.column_name).into(),
+                (&row.value).into(),
+                row.reason.as_str().into(),
+                row.raw.as_str().into(),
+            ])
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    conn.insert_batched(HEAD, "", values).await.map_err(StoreError::db("write_run: insert quarantine", run_id))
+}
