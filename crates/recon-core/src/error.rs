@@ -90,6 +90,20 @@ pub enum Error {
         /// The three-digit bank prefix.
         prefix: String,
     },
+    /// A required value is empty.
+    #[error("{field} is required but empty")]
+    Empty {
+        /// The field name.
+        field: String,
+    },
+    /// A value is not one of the allowed words.
+    #[error("{value:?} is not one of: {allowed}")]
+    NotOneOf {
+        /// The text given.
+        value: String,
+        /// The allowed values, comma-separated.
+        allowed: String,
+    },
     /// A configuration value is out of its allowed range or inconsistent.
     #[error("invalid configuration {key}: {reason}")]
     InvalidConfig {

@@ -20,7 +20,9 @@ pub mod currency;
 pub mod error;
 pub mod fingerprint;
 pub mod money;
+pub mod records;
 pub mod reference;
+pub mod matching;
 pub mod time;
 
 pub use error::Error;

@@ -1,0 +1,494 @@
+//! Matching NEON statement lines against Odoo move lines: four tiers, most certain first, each a
+//! one-to-one assignment that never uses a line twice, then exceptions for what is left, then the KPI.
+//!
+//! 1. **Fingerprint**: same (amount, canonical reference, business date, account).
+//! 2. **Reference and amount**: a shared canonical reference, the exact amount, dates within a window
+//!    of banking days.
+//! 3. **Amount and date**: the exact amount within the window when nothing contradicts and the
+//!    candidate is unique in both directions (corroborated by counterparty name or CLABE when that
+//!    singles one out). Otherwise: an `ambiguous` exception, never a guess.
+//! 4. **Settlement (N:1)**: one deposit against several Odoo lines, by shared settlement reference,
+//!    exact sum, or sum net of a fee schedule. Bounded search; "needs review" unless exact.
+//!
+//! Work is partitioned by (account, currency) and run in parallel with rayon; every ordering decision
+//! breaks ties on stable ids, so the output is identical for any thread count and any input order.
+
+mod exceptions;
+mod kpi;
+mod prepare;
+mod settlement;
+mod tiers;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::BankingCalendar;
+use crate::currency::Currency;
+use crate::fingerprint::Fingerprint;
+use crate::money::Money;
+use crate::reference::{Reference, ReferenceKind};
+use crate::time::Timestamp;
+
+pub use kpi::{KpiCell, KpiDay, KpiReport};
+
+/// One bank account under reconciliation, as configured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountConfig {
+    /// The account's CLABE: the key statement lines carry in `account`.
+    pub clabe: String,
+    /// The Odoo journal (display name or code) that books this account.
+    pub journal: String,
+    /// The bank GL account code in Odoo's chart (`102.01.01`). An Odoo line is on this account when its
+    /// account display name is the code or starts with the code and a space.
+    pub gl_account_code: String,
+    /// The account's currency.
+    pub currency: Currency,
+}
+
+/// A fee schedule of a payment processor: `fee = percent × gross + fixed`, plus VAT on the fee.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeSchedule {
+    /// Name for explanations (`oxxo`, `spei`).
+    pub name: String,
+    /// Percentage of the gross amount, as a fraction (`0.035` for 3.5 %).
+    pub percent: Decimal,
+    /// Fixed fee per charge, in minor units of the account currency.
+    pub fixed_minor: i64,
+    /// VAT on the fee, as a fraction (`0.16`).
+    pub vat: Decimal,
+}
+
+/// Bounds and tolerances of the N:1 settlement search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementConfig {
+    /// Most candidate Odoo lines considered for one deposit (nearest dates first, then ids).
+    pub candidates_max: usize,
+    /// Most Odoo lines in one settlement.
+    pub lines_max: usize,
+    /// Most search steps (subsets visited) per deposit; the search stops there and says so.
+    pub steps_max: u64,
+    /// Fee schedules tried for "net of fees" settlements.
+    pub fee_schedules: Vec<FeeSchedule>,
+    /// How far a net-of-fees sum may be from the deposit, in minor units.
+    pub fee_tolerance_minor: i64,
+}
+
+impl Default for SettlementConfig {
+    fn default() -> Self {
+        SettlementConfig {
+            candidates_max: 24,
+            lines_max: 12,
+            steps_max: 200_000,
+            fee_schedules: vec![FeeSchedule {
+                name: "oxxo".to_owned(),
+                percent: Decimal::new(35, 3),
+                fixed_minor: 0,
+                vat: Decimal::new(16, 2),
+            }],
+            fee_tolerance_minor: 100,
+        }
+    }
+}
+
+/// Everything matching needs to know besides the records.
+#[derive(Clone, Debug)]
+pub struct MatchConfig {
+    /// Business time zone.
+    pub zone: Tz,
+    /// Banking days for windows and SPEI operation dates.
+    pub calendar: BankingCalendar,
+    /// The company currency of Odoo's debit/credit columns.
+    pub company_currency: Currency,
+    /// Bank accounts under reconciliation.
+    pub accounts: Vec<AccountConfig>,
+    /// Largest date difference, in banking days, for tiers 2 to 4.
+    pub window_banking_days: i64,
+    /// Most candidates kept per statement line in tiers 2 and 3 (more are ambiguous by definition).
+    pub candidates_per_line_max: usize,
+    /// N:1 settlement search.
+    pub settlement: SettlementConfig,
+    /// KPI alert line (the runbook's 95 %).
+    pub kpi_threshold: Decimal,
+}
+
+impl MatchConfig {
+    /// Defaults for `accounts`: Mexico City, the Mexican banking calendar, MXN company currency, a
+    /// 3-banking-day window, the default settlement search and a 0.95 KPI threshold.
+    pub fn new(accounts: Vec<AccountConfig>) -> MatchConfig {
+        MatchConfig {
+            zone: crate::time::DEFAULT_ZONE,
+            calendar: BankingCalendar::mexico_default(),
+            company_currency: Currency::MXN,
+            accounts,
+            window_banking_days: 3,
+            candidates_per_line_max: 64,
+            settlement: SettlementConfig::default(),
+            kpi_threshold: Decimal::new(95, 2),
+        }
+    }
+}
+
+/// A bank statement line as NEON holds it, typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    /// NEON id.
+    pub id: String,
+    /// The account's CLABE.
+    pub account: String,
+    /// When the bank booked it, if the bank says.
+    pub booked_at: Option<Timestamp>,
+    /// The value date, when the bank gives only a date.
+    pub value_date: Option<NaiveDate>,
+    /// Signed amount: deposits positive, withdrawals negative.
+    pub amount: Money,
+    /// The bank's reference field.
+    pub reference: String,
+    /// The bank's description (concepto).
+    pub description: String,
+    /// Counterparty name.
+    pub counterparty_name: String,
+    /// Counterparty account (a CLABE for SPEI).
+    pub counterparty_account: String,
+}
+
+/// Odoo's `parent_state` of a journal item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveState {
+    /// Posted: takes part.
+    Posted,
+    /// Draft: counted and ignored.
+    Draft,
+    /// Cancelled: counted and ignored.
+    Cancelled,
+}
+
+/// An Odoo journal item (`account.move.line`), typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveLine {
+    /// External or database id.
+    pub id: String,
+    /// The journal entry's name (`BNK1/2024/00012`).
+    pub move_name: String,
+    /// Accounting date (a plain date: never shifted).
+    pub date: NaiveDate,
+    /// Journal display name.
+    pub journal: String,
+    /// GL account display name (`102.01.01 Bancos STP`).
+    pub account: String,
+    /// Partner display name.
+    pub partner: String,
+    /// Label (`name`).
+    pub label: String,
+    /// Reference (`ref`).
+    pub reference: String,
+    /// Debit minus credit, in the company currency.
+    pub balance: Money,
+    /// Amount in the line's own currency, when it is not the company currency.
+    pub amount_currency: Option<Money>,
+    /// Parent move state.
+    pub state: MoveState,
+}
+
+/// Which side of the reconciliation an item is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// A NEON bank statement line.
+    Statement,
+    /// An Odoo journal item.
+    Move,
+}
+
+/// The rule that made a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchRule {
+    /// Tier 1: same fingerprint.
+    Fingerprint,
+    /// Tier 2: shared reference, exact amount, within the window.
+    ReferenceAmount,
+    /// Tier 3: exact amount within the window, unique both ways.
+    AmountDate,
+    /// Tier 3, singled out by counterparty name or CLABE among several amount candidates.
+    AmountDateCorroborated,
+    /// Tier 4: several Odoo lines sharing the deposit's settlement reference.
+    SettlementReference,
+    /// Tier 4: several Odoo lines summing exactly to the deposit.
+    SettlementSum,
+    /// Tier 4: several Odoo lines whose sum net of a fee schedule is within tolerance of the deposit.
+    SettlementNetOfFees,
+}
+
+impl MatchRule {
+    /// The snake_case name used in stores and exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchRule::Fingerprint => "fingerprint",
+            MatchRule::ReferenceAmount => "reference_amount",
+            MatchRule::AmountDate => "amount_date",
+            MatchRule::AmountDateCorroborated => "amount_date_corroborated",
+            MatchRule::SettlementReference => "settlement_reference",
+            MatchRule::SettlementSum => "settlement_sum",
+            MatchRule::SettlementNetOfFees => "settlement_net_of_fees",
+        }
+    }
+}
+
+/// Whether a match stands on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    /// Certain by its rule.
+    Auto,
+    /// Plausible (a fee-net settlement): a person confirms it.
+    NeedsReview,
+}
+
+/// Why a match was made: every match answers "why did it match?".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The rule.
+    pub rule: MatchRule,
+    /// The reference kind that agreed, if a reference did.
+    pub reference_kind: Option<ReferenceKind>,
+    /// The canonical reference that agreed.
+    pub reference: Option<String>,
+    /// The statement amount.
+    pub amount: Money,
+    /// Sum of the Odoo side (differs from `amount` only for fee-net settlements).
+    pub move_amount: Money,
+    /// Banking days between the statement's date and the Odoo date (the largest, for N:1).
+    pub date_delta_banking_days: i64,
+    /// What else agreed: `counterparty_name`, `counterparty_clabe`, `operation_date`.
+    pub corroboration: Vec<String>,
+    /// For fee-net settlements: the schedule and the fee computed.
+    pub fee: Option<String>,
+    /// One sentence for a finance analyst.
+    pub summary: String,
+}
+
+/// A match: one statement line and one or more Odoo lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Match {
+    /// Stable id: blake3 of the item ids, so the same pairing has the same id in every run.
+    pub match_id: String,
+    /// The statement line id.
+    pub statement_id: String,
+    /// The Odoo line ids, sorted.
+    pub move_line_ids: Vec<String>,
+    /// The account (CLABE).
+    pub account: String,
+    /// The statement's business date.
+    pub business_date: NaiveDate,
+    /// Auto or needs review.
+    pub review: Review,
+    /// Why.
+    pub explanation: Explanation,
+}
+
+/// The runbook's exception reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// A statement line nothing in Odoo accounts for: orphan money.
+    UnmatchedStatement,
+    /// An Odoo line no statement line accounts for.
+    UnmatchedMove,
+    /// The same fingerprint twice on one side; the lowest id takes part, the others are flagged.
+    Duplicate,
+    /// The reference agrees, the amount does not.
+    AmountMismatch,
+    /// Reference and amount agree across currencies or accounts.
+    CurrencyMismatch,
+    /// Reference and amount agree, the dates are too far apart.
+    DateOutOfWindow,
+    /// Several equally good candidates: never a guess.
+    Ambiguous,
+}
+
+impl ExceptionKind {
+    /// The snake_case reason code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionKind::UnmatchedStatement => "unmatched_statement",
+            ExceptionKind::UnmatchedMove => "unmatched_move",
+            ExceptionKind::Duplicate => "duplicate",
+            ExceptionKind::AmountMismatch => "amount_mismatch",
+            ExceptionKind::CurrencyMismatch => "currency_mismatch",
+            ExceptionKind::DateOutOfWindow => "date_out_of_window",
+            ExceptionKind::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+/// One item of an exception, with raw and normalized values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionItem {
+    /// Statement or Odoo line.
+    pub side: Side,
+    /// Its id.
+    pub id: String,
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Normalized signed amount.
+    pub amount: Money,
+    /// Business date (Odoo: the accounting date).
+    pub business_date: NaiveDate,
+    /// The account (CLABE) it was mapped to.
+    pub account: String,
+    /// References found, canonical, with kinds and rules.
+    pub references: Vec<Reference>,
+    /// Raw reference text (`reference` or `ref`).
+    pub raw_reference: String,
+    /// Raw description or label.
+    pub raw_text: String,
+    /// Odoo move name, for Odoo lines.
+    pub move_name: Option<String>,
+}
+
+/// A candidate that was considered and why it was not taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Side of the candidate.
+    pub side: Side,
+    /// Its id.
+    pub id: String,
+    /// Its amount.
+    pub amount: Money,
+    /// Banking days from the item.
+    pub date_delta_banking_days: i64,
+    /// Why it was not taken.
+    pub note: String,
+}
+
+/// The difference found between the sides.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    /// Statement minus Odoo, in minor units, when amounts differ.
+    pub amount_minor: Option<i64>,
+    /// One side is 100 times the other: cents booked as pesos (or the reverse).
+    pub ratio_100: bool,
+    /// The gap is no larger than a configured processor fee on the amount.
+    pub fee_sized: bool,
+    /// Banking days between the dates.
+    pub date_delta_banking_days: Option<i64>,
+    /// Currencies or accounts that differ, as `MXN vs USD` or `account A vs B`.
+    pub across: Option<String>,
+}
+
+/// An exception: the raw material of a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    /// Stable case id: blake3 of the kind and the items' (side, id, fingerprint).
+    pub case_id: String,
+    /// Reason code.
+    pub kind: ExceptionKind,
+    /// The account (CLABE) of the first item.
+    pub account: String,
+    /// Business date of the first item.
+    pub business_date: NaiveDate,
+    /// Amount of the first item.
+    pub amount: Money,
+    /// The items, statement lines first, then by id.
+    pub items: Vec<ExceptionItem>,
+    /// Candidates considered (bounded by `candidates_per_line_max`).
+    pub candidates: Vec<Candidate>,
+    /// The difference found.
+    pub difference: Difference,
+    /// One sentence for a finance analyst.
+    pub summary: String,
+}
+
+/// Counts for the run report: what took part and what was set aside.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Statement lines given.
+    pub statements_total: u64,
+    /// Statement lines of accounts that are not configured (ignored).
+    pub statements_unmapped: u64,
+    /// Odoo lines given.
+    pub moves_total: u64,
+    /// Odoo lines on a configured bank GL account of a posted move.
+    pub moves_in_scope: u64,
+    /// Odoo lines of draft moves on a bank account (ignored).
+    pub moves_draft: u64,
+    /// Odoo lines of cancelled moves on a bank account (ignored).
+    pub moves_cancelled: u64,
+    /// Odoo lines not on a configured bank account: counterparts (ignored).
+    pub moves_not_bank_account: u64,
+    /// Matches per rule.
+    pub matches_by_rule: Vec<(MatchRule, u64)>,
+    /// Exceptions per kind.
+    pub exceptions_by_kind: Vec<(ExceptionKind, u64)>,
+    /// Settlement searches that hit `steps_max`.
+    pub settlement_searches_truncated: u64,
+}
+
+/// Everything a reconciliation produces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Matches, sorted by statement id.
+    pub matches: Vec<Match>,
+    /// Exceptions, sorted by kind then case id.
+    pub exceptions: Vec<Exception>,
+    /// The KPI.
+    pub kpi: KpiReport,
+    /// Counts.
+    pub counts: Counts,
+}
+
+/// Reconciles statement lines against Odoo lines. Pure and deterministic: the same records in any
+/// order, on any number of threads, give the same [`Outcome`].
+pub fn reconcile(statements: &[StatementLine], moves: &[MoveLine], config: &MatchConfig) -> Outcome {
+    let prepared = prepare::prepare(statements, moves, config);
+    let partitions = prepared.partitions();
+    let results: Vec<tiers::PartitionResult> =
+        partitions.par_iter().map(|partition| tiers::match_partition(&prepared, partition, config)).collect();
+    let mut matches: Vec<Match> = Vec::new();
+    let mut leftovers = exceptions::Leftovers::default();
+    let mut truncated = 0;
+    for result in results {
+        matches.extend(result.matches);
+        leftovers.absorb(result.leftovers);
+        truncated += result.settlement_searches_truncated;
+    }
+    let mut exceptions = exceptions::classify(&prepared, leftovers, config);
+    exceptions.extend(prepared.duplicate_exceptions());
+    matches.sort_by(|a, b| prepared.statement_order(&a.statement_id, &b.statement_id));
+    exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
+    let kpi = kpi::compute(&prepared, &matches, config);
+    let counts = prepared.counts(&matches, &exceptions, truncated);
+    Outcome { matches, exceptions, kpi, counts }
+}
+
+/// The stable id of a match: blake3 over its sorted item ids.
+pub fn match_id(statement_id: &str, move_line_ids: &[String]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"recon.match.v1\0");
+    hasher.update(statement_id.as_bytes());
+    for id in move_line_ids {
+        hasher.update(b"\0");
+        hasher.update(id.as_bytes());
+    }
+    format!("M-{}", &hasher.finalize().to_hex()[..20])
+}
+
+/// The stable id of a case: blake3 over its kind and items' (side, id, fingerprint), sorted. The same
+/// exception seen in two runs has the same case id, so running a night twice never duplicates a case.
+pub fn case_id(kind: ExceptionKind, items: &[ExceptionItem]) -> String {
+    let mut keys: Vec<String> =
+        items.iter().map(|item| format!("{:?}\0{}\0{}", item.side, item.id, item.fingerprint)).collect();
+    keys.sort();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"recon.case.v1\0");
+    hasher.update(kind.as_str().as_bytes());
+    for key in keys {
+        hasher.update(b"\0\0");
+        hasher.update(key.as_bytes());
+    }
+    format!("C-{}", &hasher.finalize().to_hex()[..20])
+}

@@ -1,0 +1,425 @@
+//! Normalization of records into the compact lines the tiers work on, duplicate flagging and
+//! partitioning by (account, currency).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::{
+    Counts, Exception, ExceptionItem, ExceptionKind, Match, MatchConfig, MoveLine, MoveState, Side, StatementLine,
+};
+use crate::clabe::Clabe;
+use crate::currency::Currency;
+use crate::fingerprint::{Fingerprint, FingerprintInput, fingerprint};
+use crate::money::Money;
+use crate::reference::{Reference, ReferenceKind, TextSource, extract_references, primary_reference};
+use crate::time::{Timestamp, business_date, operation_date};
+
+/// Orders ids the way people read them (natural order): runs of digits compare by value, everything
+/// else bytewise, so `line_9` sorts before `line_10` and NEON's numeric ids sort numerically.
+pub fn id_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let run_x = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let run_y = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (digits_x, digits_y) = (trim_zeros(&x[..run_x]), trim_zeros(&y[..run_y]));
+                let order = digits_x.len().cmp(&digits_y.len()).then_with(|| digits_x.cmp(digits_y));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                x = &x[run_x..];
+                y = &y[run_y..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|&&d| d == b'0').count();
+    &digits[zeros..]
+}
+
+/// A line ready for matching.
+#[derive(Debug)]
+pub(super) struct Line {
+    /// Index in the caller's slice.
+    pub source_index: usize,
+    pub account_index: usize,
+    pub currency: Currency,
+    pub amount_minor: i64,
+    pub business_date: NaiveDate,
+    /// Banking-day ordinals of the dates this line may be booked under: for a statement line its
+    /// business date and its SPEI operation date; for an Odoo line its accounting date (twice).
+    pub date_ordinals: [i64; 2],
+    pub references: Vec<Reference>,
+    pub fingerprint: Fingerprint,
+    pub has_reference: bool,
+    /// For a duplicate: the index (in the same side's line list) of the line kept.
+    pub duplicate_of: Option<usize>,
+    pub counterparty_clabe: Option<String>,
+    pub name_tokens: Vec<String>,
+}
+
+impl Line {
+    pub fn money(&self) -> Money {
+        Money::from_minor(self.amount_minor, self.currency)
+    }
+
+    /// Smallest banking-day distance between this line's dates and `other`'s.
+    pub fn date_delta(&self, other: &Line) -> i64 {
+        let mut best = i64::MAX;
+        for a in self.date_ordinals {
+            for b in other.date_ordinals {
+                best = best.min((b - a).abs());
+            }
+        }
+        best
+    }
+
+    /// Reference keys usable for matching (CLABEs identify accounts, not transactions).
+    pub fn reference_keys(&self) -> impl Iterator<Item = (u8, &str)> {
+        self.references
+            .iter()
+            .filter(|r| r.kind != ReferenceKind::Clabe)
+            .map(|r| (r.kind.family().tag(), r.canonical.as_str()))
+    }
+}
+
+/// A group of lines that can match each other: one account, one currency.
+#[derive(Debug)]
+pub(super) struct Partition {
+    pub account_index: usize,
+    pub currency: Currency,
+    /// Indexes into `Prepared::statements`, sorted by id.
+    pub statements: Vec<usize>,
+    /// Indexes into `Prepared::moves`, sorted by id.
+    pub moves: Vec<usize>,
+}
+
+/// Normalized input plus what was set aside.
+pub(super) struct Prepared<'a> {
+    pub statements_raw: &'a [StatementLine],
+    pub moves_raw: &'a [MoveLine],
+    pub statements: Vec<Line>,
+    pub moves: Vec<Line>,
+    pub accounts: Vec<String>,
+    pub counts: Counts,
+}
+
+pub(super) fn prepare<'a>(statements: &'a [StatementLine], moves: &'a [MoveLine], config: &MatchConfig) -> Prepared<'a> {
+    let mut counts = Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
+    let account_by_clabe: HashMap<&str, usize> =
+        config.accounts.iter().enumerate().map(|(i, a)| (a.clabe.trim(), i)).collect();
+    let mut statement_lines = Vec::with_capacity(statements.len());
+    for (index, statement) in statements.iter().enumerate() {
+        match account_by_clabe.get(statement.account.trim()) {
+            Some(&account_index) => statement_lines.push(prepare_statement(index, statement, account_index, config)),
+            None => counts.statements_unmapped += 1,
+        }
+    }
+    let mut move_lines = Vec::with_capacity(moves.len());
+    for (index, line) in moves.iter().enumerate() {
+        let Some(account_index) = bank_account_of(line, config) else {
+            counts.moves_not_bank_account += 1;
+            continue;
+        };
+        match line.state {
+            MoveState::Draft => counts.moves_draft += 1,
+            MoveState::Cancelled => counts.moves_cancelled += 1,
+            MoveState::Posted => {
+                counts.moves_in_scope += 1;
+                move_lines.push(prepare_move(index, line, account_index, config));
+            }
+        }
+    }
+    let mut prepared = Prepared {
+        statements_raw: statements,
+        moves_raw: moves,
+        statements: statement_lines,
+        moves: move_lines,
+        accounts: config.accounts.iter().map(|a| a.clabe.trim().to_owned()).collect(),
+        counts,
+    };
+    prepared.sort_and_flag_duplicates();
+    prepared
+}
+
+/// The configured account whose bank GL account this Odoo line sits on.
+fn bank_account_of(line: &MoveLine, config: &MatchConfig) -> Option<usize> {
+    let account = line.account.trim();
+    config.accounts.iter().position(|a| {
+        let code = a.gl_account_code.trim();
+        account == code || account.strip_prefix(code).is_some_and(|rest| rest.starts_with(' '))
+    })
+}
+
+fn references_of(reference_field: &str, free_text: &str) -> Vec<Reference> {
+    let mut references = extract_references(reference_field, TextSource::ReferenceField);
+    for reference in extract_references(free_text, TextSource::FreeText) {
+        if !references.iter().any(|r| r.kind.family() == reference.kind.family() && r.canonical == reference.canonical) {
+            references.push(reference);
+        }
+    }
+    references
+}
+
+fn prepare_statement(index: usize, statement: &StatementLine, account_index: usize, config: &MatchConfig) -> Line {
+    let account = config.accounts[account_index].clabe.trim();
+    let (business, operation) = match statement.booked_at {
+        Some(Timestamp::Instant(instant)) => (
+            business_date(&Timestamp::Instant(instant), config.zone),
+            operation_date(instant, config.zone, &config.calendar),
+        ),
+        Some(Timestamp::Date(date)) => (date, date),
+        None => {
+            let date = statement.value_date.unwrap_or(NaiveDate::MIN);
+            (date, date)
+        }
+    };
+    let references = references_of(&statement.reference, &statement.description);
+    let primary = primary_reference(&references);
+    let fingerprint = fingerprint(&FingerprintInput {
+        money: statement.amount,
+        reference: primary,
+        business_date: business,
+        account,
+    });
+    Line {
+        source_index: index,
+        account_index,
+        currency: statement.amount.currency,
+        amount_minor: statement.amount.amount_minor,
+        business_date: business,
+        date_ordinals: [config.calendar.banking_day_ordinal(business), config.calendar.banking_day_ordinal(operation)],
+        has_reference: primary.is_some(),
+        references,
+        fingerprint,
+        duplicate_of: None,
+        counterparty_clabe: Clabe::parse(&statement.counterparty_account).ok().map(|c| c.to_string()),
+        name_tokens: name_tokens(&statement.counterparty_name),
+    }
+}
+
+fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &MatchConfig) -> Line {
+    let account_config = &config.accounts[account_index];
+    // Amounts compare in the bank line's currency: for a foreign-currency journal that is
+    // amount_currency, not the company-currency balance.
+    let money = if account_config.currency == config.company_currency {
+        line.balance
+    } else {
+        line.amount_currency.unwrap_or(line.balance)
+    };
+    let references = references_of(&line.reference, &line.label);
+    let primary = primary_reference(&references);
+    let fingerprint = fingerprint(&FingerprintInput {
+        money,
+        reference: primary,
+        business_date: line.date,
+        account: account_config.clabe.trim(),
+    });
+    let ordinal = config.calendar.banking_day_ordinal(line.date);
+    Line {
+        source_index: index,
+        account_index,
+        currency: money.currency,
+        amount_minor: money.amount_minor,
+        business_date: line.date,
+        date_ordinals: [ordinal, ordinal],
+        has_reference: primary.is_some(),
+        references,
+        fingerprint,
+        duplicate_of: None,
+        counterparty_clabe: None,
+        name_tokens: name_tokens(&line.partner),
+    }
+}
+
+/// Words of a name that can corroborate a match: uppercase, accents folded, legal-form words dropped.
+pub(super) fn name_tokens(name: &str) -> Vec<String> {
+    const STOPWORDS: &[&str] = &["SA", "DE", "CV", "SAPI", "SAB", "RL", "SC", "SOFOM", "ENR", "ER", "THE", "LOS", "LAS", "DEL", "Y"];
+    let folded: String = name
+        .chars()
+        .map(|c| match c.to_uppercase().next().unwrap_or(c) {
+            'Á' | 'À' | 'Ä' => 'A',
+            'É' | 'È' | 'Ë' => 'E',
+            'Í' | 'Ì' | 'Ï' => 'I',
+            'Ó' | 'Ò' | 'Ö' => 'O',
+            'Ú' | 'Ù' | 'Ü' => 'U',
+            'Ñ' => 'N',
+            other if other.is_alphanumeric() => other,
+            _ => ' ',
+        })
+        .collect();
+    let mut tokens: Vec<String> =
+        folded.split_whitespace().filter(|t| t.len() >= 3 && !STOPWORDS.contains(t)).map(str::to_owned).collect();
+    tokens.sort();
+    tokens.dedup();
+    tokens.truncate(8);
+    tokens
+}
+
+impl Prepared<'_> {
+    pub fn line(&self, side: Side, index: usize) -> &Line {
+        match side {
+            Side::Statement => &self.statements[index],
+            Side::Move => &self.moves[index],
+        }
+    }
+
+    pub fn id(&self, side: Side, index: usize) -> &str {
+        let line = self.line(side, index);
+        match side {
+            Side::Statement => &self.statements_raw[line.source_index].id,
+            Side::Move => &self.moves_raw[line.source_index].id,
+        }
+    }
+
+    pub fn account(&self, line: &Line) -> &str {
+        &self.accounts[line.account_index]
+    }
+
+    /// Sorts each side by id (so nothing depends on input order) and flags duplicates: lines with a
+    /// reference and the same fingerprint; the lowest id takes part, the others are flagged.
+    fn sort_and_flag_duplicates(&mut self) {
+        let statements_raw = self.statements_raw;
+        let moves_raw = self.moves_raw;
+        self.statements.sort_by(|a, b| id_cmp(&statements_raw[a.source_index].id, &statements_raw[b.source_index].id));
+        self.moves.sort_by(|a, b| id_cmp(&moves_raw[a.source_index].id, &moves_raw[b.source_index].id));
+        for lines in [&mut self.statements, &mut self.moves] {
+            let mut first_by_fingerprint: HashMap<Fingerprint, usize> = HashMap::with_capacity(lines.len());
+            for index in 0..lines.len() {
+                if !lines[index].has_reference {
+                    continue;
+                }
+                match first_by_fingerprint.get(&lines[index].fingerprint) {
+                    Some(&first) => lines[index].duplicate_of = Some(first),
+                    None => {
+                        first_by_fingerprint.insert(lines[index].fingerprint, index);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Partitions of (account, currency), in a stable order, holding the lines that take part.
+    pub fn partitions(&self) -> Vec<Partition> {
+        let mut by_key: HashMap<(usize, Currency), Partition> = HashMap::new();
+        for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
+            for (index, line) in lines.iter().enumerate() {
+                if line.duplicate_of.is_some() {
+                    continue;
+                }
+                let partition = by_key.entry((line.account_index, line.currency)).or_insert_with(|| Partition {
+                    account_index: line.account_index,
+                    currency: line.currency,
+                    statements: Vec::new(),
+                    moves: Vec::new(),
+                });
+                match side {
+                    Side::Statement => partition.statements.push(index),
+                    Side::Move => partition.moves.push(index),
+                }
+            }
+        }
+        let mut partitions: Vec<Partition> = by_key.into_values().collect();
+        partitions.sort_by_key(|p| (p.account_index, p.currency));
+        // Largest first, so rayon does not leave the biggest partition for last.
+        partitions.sort_by_key(|p| std::cmp::Reverse(p.statements.len() + p.moves.len()));
+        partitions
+    }
+
+    pub fn statement_order(&self, a: &str, b: &str) -> Ordering {
+        id_cmp(a, b)
+    }
+
+    pub fn exception_item(&self, side: Side, index: usize) -> ExceptionItem {
+        let line = self.line(side, index);
+        let (id, raw_reference, raw_text, move_name) = match side {
+            Side::Statement => {
+                let raw = &self.statements_raw[line.source_index];
+                (raw.id.clone(), raw.reference.clone(), raw.description.clone(), None)
+            }
+            Side::Move => {
+                let raw = &self.moves_raw[line.source_index];
+                (raw.id.clone(), raw.reference.clone(), raw.label.clone(), Some(raw.move_name.clone()))
+            }
+        };
+        ExceptionItem {
+            side,
+            id,
+            fingerprint: line.fingerprint,
+            amount: line.money(),
+            business_date: line.business_date,
+            account: self.account(line).to_owned(),
+            references: line.references.clone(),
+            raw_reference,
+            raw_text,
+            move_name,
+        }
+    }
+
+    /// One `duplicate` exception per group of lines sharing a fingerprint on one side.
+    pub fn duplicate_exceptions(&self) -> Vec<Exception> {
+        let mut out = Vec::new();
+        for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
+            let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+            for (index, line) in lines.iter().enumerate() {
+                if let Some(first) = line.duplicate_of {
+                    groups.entry(first).or_default().push(index);
+                }
+            }
+            let mut firsts: Vec<usize> = groups.keys().copied().collect();
+            firsts.sort_unstable();
+            for first in firsts {
+                let mut items = vec![self.exception_item(side, first)];
+                items.extend(groups[&first].iter().map(|&i| self.exception_item(side, i)));
+                let kept = items[0].id.clone();
+                let flagged: Vec<String> = items[1..].iter().map(|i| i.id.clone()).collect();
+                let side_name = if side == Side::Statement { "statement lines" } else { "Odoo lines" };
+                out.push(super::exceptions::exception(
+                    ExceptionKind::Duplicate,
+                    items,
+                    Vec::new(),
+                    super::Difference::default(),
+                    format!(
+                        "{} {side_name} share one fingerprint (amount, reference, date, account): {kept} takes part in matching, {} flagged as duplicate",
+                        flagged.len() + 1,
+                        flagged.join(", ")
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
+    pub fn counts(&self, matches: &[Match], exceptions: &[Exception], truncated: u64) -> Counts {
+        let mut counts = self.counts.clone();
+        let mut by_rule: HashMap<super::MatchRule, u64> = HashMap::new();
+        for m in matches {
+            *by_rule.entry(m.explanation.rule).or_default() += 1;
+        }
+        let mut by_kind: HashMap<ExceptionKind, u64> = HashMap::new();
+        for e in exceptions {
+            *by_kind.entry(e.kind).or_default() += 1;
+        }
+        counts.matches_by_rule = by_rule.into_iter().collect();
+        counts.matches_by_rule.sort();
+        counts.exceptions_by_kind = by_kind.into_iter().collect();
+        counts.exceptions_by_kind.sort();
+        counts.settlement_searches_truncated = truncated;
+        counts
+    }
+}

@@ -1,0 +1,214 @@
+//! Tier 4: N:1 settlements — one bank line against several Odoo lines (Conekta/OXXO payouts, batch
+//! deposits).
+//!
+//! Two searches, both bounded:
+//! - **Shared settlement reference**: the Odoo lines (any sign, so booked fee lines count) that share a
+//!   reference with the bank line, within the window, at most `lines_max` of them. Their exact sum is an
+//!   automatic match; a sum that, net of a configured fee schedule, is within `fee_tolerance_minor` of
+//!   the deposit is a match that needs review.
+//! - **Exact sum without a reference**: at most `candidates_max` open Odoo lines of the same sign and the
+//!   same partner, smaller than the bank line, nearest dates first; a depth-first subset search of at most
+//!   `lines_max` lines and `steps_max` visited subsets. Taken only when exactly one subset sums to the
+//!   amount; two or more make it ambiguous.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::prelude::ToPrimitive;
+
+use super::tiers::{Work, contradicts};
+use super::{FeeSchedule, MatchRule, Review};
+use crate::reference::ReferenceKind;
+
+/// Runs tier 4 over the open statement lines of a partition; returns how many searches hit the step bound.
+pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
+    let mut by_reference: HashMap<(u8, String), Vec<usize>> = HashMap::new();
+    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
+        for (family, canonical) in work.line_move(m).reference_keys() {
+            by_reference.entry((family, canonical.to_owned())).or_default().push(m);
+        }
+    }
+    let mut truncated = 0;
+    let open: Vec<usize> = work.open_statements().collect();
+    for s in open {
+        if by_shared_reference(work, s, &by_reference) {
+            continue;
+        }
+        match by_exact_sum(work, s) {
+            SumOutcome::Matched | SumOutcome::None => {}
+            SumOutcome::Truncated => truncated += 1,
+        }
+    }
+    truncated
+}
+
+fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap<(u8, String), Vec<usize>>) -> bool {
+    let statement = work.statement(s);
+    let window = work.config.window_banking_days;
+    let mut group: Vec<usize> = Vec::new();
+    let mut shared: Option<(ReferenceKind, String)> = None;
+    for reference in statement.references.iter().filter(|r| r.kind != ReferenceKind::Clabe) {
+        let key = (reference.kind.family().tag(), reference.canonical.clone());
+        let members: Vec<usize> = by_reference
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&m| !work.move_used[m] && statement.date_delta(work.line_move(m)) <= window)
+            .collect();
+        if members.len() >= 2 && members.len() > group.len() {
+            group = members;
+            shared = Some((reference.kind, reference.canonical.clone()));
+        }
+    }
+    if group.len() < 2 || group.len() > work.config.settlement.lines_max {
+        return false;
+    }
+    let sum: i64 = group.iter().map(|&m| work.line_move(m).amount_minor).sum();
+    if sum == statement.amount_minor {
+        let explanation = work.explanation(MatchRule::SettlementReference, s, &group, shared);
+        work.record(s, &group, Review::Auto, explanation);
+        return true;
+    }
+    let amounts: Vec<i64> = group.iter().map(|&m| work.line_move(m).amount_minor).collect();
+    for schedule in &work.config.settlement.fee_schedules {
+        let fee: i64 = amounts.iter().map(|&a| fee_minor(a, schedule)).sum();
+        let net = sum - fee;
+        if (net - statement.amount_minor).abs() <= work.config.settlement.fee_tolerance_minor {
+            let mut explanation = work.explanation(MatchRule::SettlementNetOfFees, s, &group, shared);
+            let fee_money = crate::money::Money::from_minor(fee, statement.currency);
+            explanation.fee = Some(format!(
+                "{} fees {fee_money} ({} % + {} fixed, {} % VAT)",
+                schedule.name,
+                schedule.percent * Decimal::ONE_HUNDRED,
+                crate::money::Money::from_minor(schedule.fixed_minor, statement.currency),
+                schedule.vat * Decimal::ONE_HUNDRED
+            ));
+            work.record(s, &group, Review::NeedsReview, explanation);
+            return true;
+        }
+    }
+    false
+}
+
+/// The fee a schedule charges on one gross amount, VAT included, rounded half away from zero to the
+/// minor unit per charge (as processors bill per charge). Signed like the amount.
+pub fn fee_minor(amount_minor: i64, schedule: &FeeSchedule) -> i64 {
+    let gross = Decimal::from(amount_minor.abs());
+    let fee = (gross * schedule.percent + Decimal::from(schedule.fixed_minor)) * (Decimal::ONE + schedule.vat);
+    let fee = fee.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64().unwrap_or(i64::MAX);
+    if amount_minor < 0 { -fee } else { fee }
+}
+
+enum SumOutcome {
+    Matched,
+    None,
+    Truncated,
+}
+
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize) -> SumOutcome {
+    let statement = work.statement(s);
+    let window = work.config.window_banking_days;
+    let target = statement.amount_minor;
+    // Group open candidates by partner, so a batch is one payer's lines, never strangers' amounts that
+    // happen to add up.
+    let mut by_partner: BTreeMap<Vec<String>, Vec<(i64, usize)>> = BTreeMap::new();
+    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
+        let line = work.line_move(m);
+        let same_sign = (line.amount_minor > 0) == (target > 0);
+        if !same_sign || line.amount_minor.abs() >= target.abs() || line.name_tokens.is_empty() {
+            continue;
+        }
+        let delta = statement.date_delta(line);
+        if delta <= window && !contradicts(statement, line) {
+            by_partner.entry(line.name_tokens.clone()).or_default().push((delta, m));
+        }
+    }
+    let bounds = &work.config.settlement;
+    let mut solutions: Vec<Vec<usize>> = Vec::new();
+    let mut truncated = false;
+    for (_, mut candidates) in by_partner {
+        if candidates.len() < 2 {
+            continue;
+        }
+        candidates.sort_unstable();
+        candidates.truncate(bounds.candidates_max);
+        let mut items: Vec<(i64, usize)> = candidates.iter().map(|&(_, m)| (work.line_move(m).amount_minor.abs(), m)).collect();
+        items.sort_unstable_by(|a, b| b.cmp(a));
+        let mut search = SubsetSearch { items: &items, lines_max: bounds.lines_max, steps_left: bounds.steps_max, found: Vec::new() };
+        search.run(target.abs());
+        truncated |= search.steps_left == 0;
+        solutions.extend(search.found);
+        if solutions.len() > 1 {
+            break;
+        }
+    }
+    match solutions.as_slice() {
+        [only] => {
+            let mut group = only.clone();
+            group.sort_unstable();
+            let explanation = work.explanation(MatchRule::SettlementSum, s, &group, None);
+            work.record(s, &group, Review::Auto, explanation);
+            SumOutcome::Matched
+        }
+        [] if truncated => SumOutcome::Truncated,
+        [] => SumOutcome::None,
+        several => {
+            let mut found: Vec<(i64, usize)> = several.iter().flatten().map(|&m| (statement.date_delta(work.line_move(m)), m)).collect();
+            found.sort_unstable();
+            found.dedup();
+            found.truncate(work.config.candidates_per_line_max);
+            work.statement_ambiguous[s] = true;
+            work.ambiguities.push(super::exceptions::Ambiguity {
+                statement: work.statements[s],
+                candidates: found.iter().map(|&(delta, m)| (work.moves[m], delta)).collect(),
+                note: "several sets of Odoo lines sum exactly to the amount".to_owned(),
+            });
+            if truncated { SumOutcome::Truncated } else { SumOutcome::None }
+        }
+    }
+}
+
+/// Depth-first subset-sum over amounts sorted descending, pruned by the remaining suffix sum; stops at
+/// two solutions (one is a match, two are ambiguous) or when `steps_left` runs out.
+struct SubsetSearch<'i> {
+    items: &'i [(i64, usize)],
+    lines_max: usize,
+    steps_left: u64,
+    found: Vec<Vec<usize>>,
+}
+
+impl SubsetSearch<'_> {
+    fn run(&mut self, target: i64) {
+        let mut suffix = vec![0i64; self.items.len() + 1];
+        for i in (0..self.items.len()).rev() {
+            suffix[i] = suffix[i + 1] + self.items[i].0;
+        }
+        let mut chosen = Vec::with_capacity(self.lines_max);
+        self.visit(0, target, &suffix, &mut chosen);
+    }
+
+    fn visit(&mut self, start: usize, remaining: i64, suffix: &[i64], chosen: &mut Vec<usize>) {
+        if remaining == 0 && chosen.len() >= 2 {
+            self.found.push(chosen.iter().map(|&i| self.items[i].1).collect());
+            return;
+        }
+        if self.found.len() >= 2 || chosen.len() == self.lines_max || suffix[start] < remaining {
+            return;
+        }
+        for i in start..self.items.len() {
+            if self.steps_left == 0 || self.found.len() >= 2 {
+                return;
+            }
+            self.steps_left -= 1;
+            let amount = self.items[i].0;
+            if amount > remaining {
+                continue;
+            }
+            chosen.push(i);
+            self.visit(i + 1, remaining - amount, suffix, chosen);
+            chosen.pop();
+        }
+    }
+}

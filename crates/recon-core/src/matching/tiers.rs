@@ -1,0 +1,376 @@
+//! Tiers 1 to 3 within one (account, currency) partition; tier 4 is in `settlement`.
+
+use std::collections::HashMap;
+
+use super::exceptions::{Ambiguity, Leftovers};
+use super::prepare::{Line, Partition, Prepared};
+use super::{Explanation, Match, MatchConfig, MatchRule, Review, match_id};
+use crate::reference::ReferenceKind;
+
+/// What one partition produced.
+pub(super) struct PartitionResult {
+    pub matches: Vec<Match>,
+    pub leftovers: Leftovers,
+    pub settlement_searches_truncated: u64,
+}
+
+/// The state of one partition while tiers run: which local lines are used.
+pub(super) struct Work<'p, 'a> {
+    pub prepared: &'p Prepared<'a>,
+    pub config: &'p MatchConfig,
+    /// Global statement indexes, sorted by id.
+    pub statements: &'p [usize],
+    /// Global move indexes, sorted by id.
+    pub moves: &'p [usize],
+    pub statement_used: Vec<bool>,
+    pub move_used: Vec<bool>,
+    /// Statement positions already reported as ambiguous; later tiers leave them alone.
+    pub statement_ambiguous: Vec<bool>,
+    pub matches: Vec<Match>,
+    pub ambiguities: Vec<Ambiguity>,
+}
+
+impl<'p, 'a> Work<'p, 'a> {
+    pub fn statement(&self, position: usize) -> &'p Line {
+        &self.prepared.statements[self.statements[position]]
+    }
+
+    pub fn line_move(&self, position: usize) -> &'p Line {
+        &self.prepared.moves[self.moves[position]]
+    }
+
+    pub fn open_statements(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.statements.len()).filter(|&s| !self.statement_used[s] && !self.statement_ambiguous[s])
+    }
+
+    /// Records a match of statement position `s` with move positions `ms`.
+    pub fn record(&mut self, s: usize, ms: &[usize], review: Review, explanation: Explanation) {
+        debug_assert!(!self.statement_used[s], "a statement line is never matched twice");
+        self.statement_used[s] = true;
+        let mut move_line_ids: Vec<String> = Vec::with_capacity(ms.len());
+        for &m in ms {
+            assert!(!self.move_used[m], "an Odoo line is never matched twice");
+            self.move_used[m] = true;
+            move_line_ids.push(self.prepared.id(super::Side::Move, self.moves[m]).to_owned());
+        }
+        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
+        let line = self.statement(s);
+        let statement_id = self.prepared.id(super::Side::Statement, self.statements[s]).to_owned();
+        self.matches.push(Match {
+            match_id: match_id(&statement_id, &move_line_ids),
+            statement_id,
+            move_line_ids,
+            account: self.prepared.account(line).to_owned(),
+            business_date: line.business_date,
+            review,
+            explanation,
+        });
+    }
+
+    pub fn explanation(&self, rule: MatchRule, s: usize, ms: &[usize], shared: Option<(ReferenceKind, String)>) -> Explanation {
+        let statement = self.statement(s);
+        let delta = ms.iter().map(|&m| statement.date_delta(self.line_move(m))).max().unwrap_or(0);
+        let move_sum: i64 = ms.iter().map(|&m| self.line_move(m).amount_minor).sum();
+        let (reference_kind, reference) = match shared {
+            Some((kind, canonical)) => (Some(kind), Some(canonical)),
+            None => (None, None),
+        };
+        Explanation {
+            rule,
+            reference_kind,
+            reference,
+            amount: statement.money(),
+            move_amount: crate::money::Money::from_minor(move_sum, statement.currency),
+            date_delta_banking_days: delta,
+            corroboration: Vec::new(),
+            fee: None,
+            summary: String::new(),
+        }
+    }
+}
+
+pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, config: &MatchConfig) -> PartitionResult {
+    let mut work = Work {
+        prepared,
+        config,
+        statements: &partition.statements,
+        moves: &partition.moves,
+        statement_used: vec![false; partition.statements.len()],
+        move_used: vec![false; partition.moves.len()],
+        statement_ambiguous: vec![false; partition.statements.len()],
+        matches: Vec::new(),
+        ambiguities: Vec::new(),
+    };
+    tier_fingerprint(&mut work);
+    tier_reference_amount(&mut work);
+    tier_amount_date(&mut work);
+    let truncated = super::settlement::tier_settlement(&mut work);
+    for m in &mut work.matches {
+        m.explanation.summary = summarize(&m.explanation, m.move_line_ids.len());
+    }
+    let leftovers = Leftovers {
+        statements: (0..partition.statements.len())
+            .filter(|&s| !work.statement_used[s] && !work.statement_ambiguous[s])
+            .map(|s| partition.statements[s])
+            .collect(),
+        moves: (0..partition.moves.len()).filter(|&m| !work.move_used[m]).map(|m| partition.moves[m]).collect(),
+        ambiguities: std::mem::take(&mut work.ambiguities),
+    };
+    PartitionResult { matches: work.matches, leftovers, settlement_searches_truncated: truncated }
+}
+
+/// Tier 1: the same fingerprint on both sides. Duplicates were set aside, so a fingerprint is unique
+/// per side and the join is one-to-one.
+fn tier_fingerprint(work: &mut Work<'_, '_>) {
+    let mut by_fingerprint = HashMap::with_capacity(work.moves.len());
+    for m in 0..work.moves.len() {
+        let line = work.line_move(m);
+        if line.has_reference {
+            by_fingerprint.insert(line.fingerprint, m);
+        }
+    }
+    for s in 0..work.statements.len() {
+        let statement = work.statement(s);
+        if !statement.has_reference {
+            continue;
+        }
+        if let Some(&m) = by_fingerprint.get(&statement.fingerprint) {
+            if work.move_used[m] {
+                continue;
+            }
+            let shared = shared_reference(statement, work.line_move(m));
+            let explanation = work.explanation(super::MatchRule::Fingerprint, s, &[m], shared);
+            work.record(s, &[m], Review::Auto, explanation);
+        }
+    }
+}
+
+/// The first reference both lines carry (by family, then canonical text).
+pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, String)> {
+    let mut shared: Vec<(ReferenceKind, &str)> = a
+        .references
+        .iter()
+        .filter(|r| r.kind != ReferenceKind::Clabe)
+        .filter(|r| b.references.iter().any(|o| o.kind.family() == r.kind.family() && o.canonical == r.canonical))
+        .map(|r| (r.kind, r.canonical.as_str()))
+        .collect();
+    shared.sort();
+    shared.first().map(|(kind, canonical)| (*kind, (*canonical).to_owned()))
+}
+
+/// True when both lines carry references of one family and share none of them: the references
+/// contradict. References of different families (a clave on one side, a number on the other) do not.
+pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
+    let mut families: Vec<u8> = a.reference_keys().map(|(family, _)| family).collect();
+    families.sort_unstable();
+    families.dedup();
+    families.into_iter().any(|family| {
+        let b_has_family = b.reference_keys().any(|(f, _)| f == family);
+        b_has_family
+            && !a.reference_keys().filter(|(f, _)| *f == family).any(|key| b.reference_keys().any(|other| other == key))
+    })
+}
+
+/// Tier 2: a shared reference, the exact amount, within the window. Ties on date distance are resolved
+/// only when one pairing is best both ways; repeats until nothing changes, so chains resolve.
+fn tier_reference_amount(work: &mut Work<'_, '_>) {
+    let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
+    for m in 0..work.moves.len() {
+        for key in work.line_move(m).reference_keys() {
+            by_reference.entry(key).or_default().push(m);
+        }
+    }
+    let window = work.config.window_banking_days;
+    let candidates_max = work.config.candidates_per_line_max;
+    let candidates_of = |work: &Work<'_, '_>, s: usize| -> Vec<(i64, usize)> {
+        let statement = work.statement(s);
+        let mut found: Vec<(i64, usize)> = Vec::new();
+        for key in statement.reference_keys() {
+            for &m in by_reference.get(&key).map(Vec::as_slice).unwrap_or_default() {
+                let line = work.line_move(m);
+                if work.move_used[m] || line.amount_minor != statement.amount_minor {
+                    continue;
+                }
+                let delta = statement.date_delta(line);
+                if delta <= window {
+                    found.push((delta, m));
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.truncate(candidates_max);
+        found
+    };
+    // Each pass matches at least one pair or stops: bounded by the number of statement lines.
+    loop {
+        let open: Vec<usize> = work.open_statements().collect();
+        let candidates: Vec<(usize, Vec<(i64, usize)>)> =
+            open.into_iter().map(|s| (s, candidates_of(work, s))).filter(|(_, c)| !c.is_empty()).collect();
+        let pairs = mutual_best(&candidates);
+        if pairs.is_empty() {
+            for (s, found) in candidates {
+                mark_ambiguous(work, s, &found, "shares a reference and the amount with another line at the same date distance");
+            }
+            return;
+        }
+        for (s, m) in pairs {
+            let shared = shared_reference(work.statement(s), work.line_move(m));
+            let mut explanation = work.explanation(MatchRule::ReferenceAmount, s, &[m], shared);
+            if explanation.date_delta_banking_days > 0 {
+                explanation.corroboration.push("within_window".to_owned());
+            }
+            work.record(s, &[m], Review::Auto, explanation);
+        }
+    }
+}
+
+/// Pairs (statement, move) where each is the other's unique best (smallest date distance).
+fn mutual_best(candidates: &[(usize, Vec<(i64, usize)>)]) -> Vec<(usize, usize)> {
+    // For each move: the best delta any statement offers it, and how many statements offer that.
+    let mut best_for_move: HashMap<usize, (i64, usize, usize)> = HashMap::new();
+    for (s, found) in candidates {
+        let best = found[0].0;
+        for &(delta, m) in found.iter().take_while(|(d, _)| *d == best) {
+            best_for_move
+                .entry(m)
+                .and_modify(|entry| {
+                    if delta < entry.0 {
+                        *entry = (delta, 1, *s);
+                    } else if delta == entry.0 {
+                        entry.1 += 1;
+                    }
+                })
+                .or_insert((delta, 1, *s));
+        }
+    }
+    let mut pairs = Vec::new();
+    for (s, found) in candidates {
+        let best = found[0].0;
+        let unique = found.len() == 1 || found[1].0 > best;
+        if !unique {
+            continue;
+        }
+        let m = found[0].1;
+        if best_for_move.get(&m).is_some_and(|&(delta, count, owner)| delta == best && count == 1 && owner == *s) {
+            pairs.push((*s, m));
+        }
+    }
+    pairs
+}
+
+fn mark_ambiguous(work: &mut Work<'_, '_>, s: usize, found: &[(i64, usize)], note: &str) {
+    work.statement_ambiguous[s] = true;
+    work.ambiguities.push(Ambiguity {
+        statement: work.statements[s],
+        candidates: found.iter().map(|&(delta, m)| (work.moves[m], delta)).collect(),
+        note: note.to_owned(),
+    });
+}
+
+/// Tier 3: the exact amount within the window, no contradicting reference, unique both ways. Among
+/// several, a single candidate corroborated by counterparty name or CLABE (also unique both ways) is
+/// taken; anything else is ambiguous.
+fn tier_amount_date(work: &mut Work<'_, '_>) {
+    let mut by_amount: HashMap<i64, Vec<usize>> = HashMap::new();
+    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
+        by_amount.entry(work.line_move(m).amount_minor).or_default().push(m);
+    }
+    let window = work.config.window_banking_days;
+    let open: Vec<usize> = work.open_statements().collect();
+    let mut candidates: Vec<(usize, Vec<(i64, usize)>)> = Vec::new();
+    for s in open {
+        let statement = work.statement(s);
+        let mut found: Vec<(i64, usize)> = by_amount
+            .get(&statement.amount_minor)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&m| (statement.date_delta(work.line_move(m)), m))
+            .filter(|&(delta, m)| delta <= window && !contradicts(statement, work.line_move(m)))
+            .collect();
+        if found.is_empty() {
+            continue;
+        }
+        found.sort_unstable();
+        found.truncate(work.config.candidates_per_line_max + 1);
+        candidates.push((s, found));
+    }
+    let mut claimants: HashMap<usize, usize> = HashMap::new();
+    let mut corroborated_claimants: HashMap<usize, usize> = HashMap::new();
+    let corroborations: Vec<Vec<Vec<String>>> = candidates
+        .iter()
+        .map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work.statement(*s), work.line_move(m))).collect())
+        .collect();
+    for ((_, found), corroboration) in candidates.iter().zip(&corroborations) {
+        for (&(_, m), agreed) in found.iter().zip(corroboration) {
+            *claimants.entry(m).or_default() += 1;
+            if !agreed.is_empty() {
+                *corroborated_claimants.entry(m).or_default() += 1;
+            }
+        }
+    }
+    for ((s, found), corroboration) in candidates.iter().zip(corroborations) {
+        let (s, found) = (*s, found);
+        if found.len() == 1 && claimants[&found[0].1] == 1 {
+            let mut explanation = work.explanation(MatchRule::AmountDate, s, &[found[0].1], None);
+            explanation.corroboration = corroboration[0].clone();
+            work.record(s, &[found[0].1], Review::Auto, explanation);
+            continue;
+        }
+        let agreeing: Vec<usize> = (0..found.len()).filter(|&i| !corroboration[i].is_empty()).collect();
+        if let [only] = agreeing[..] {
+            let m = found[only].1;
+            if corroborated_claimants[&m] == 1 {
+                let mut explanation = work.explanation(MatchRule::AmountDateCorroborated, s, &[m], None);
+                explanation.corroboration = corroboration[only].clone();
+                work.record(s, &[m], Review::Auto, explanation);
+                continue;
+            }
+        }
+        mark_ambiguous(work, s, &found[..found.len().min(work.config.candidates_per_line_max)], "several Odoo lines have the same amount within the window and nothing singles one out");
+    }
+}
+
+/// What else agrees between a statement line and an Odoo line: counterparty name against partner,
+/// counterparty CLABE against a CLABE in the Odoo text.
+pub(super) fn corroboration(statement: &Line, line: &Line) -> Vec<String> {
+    let mut agreed = Vec::new();
+    if !statement.name_tokens.is_empty() && statement.name_tokens.iter().any(|t| t.len() >= 4 && line.name_tokens.contains(t)) {
+        agreed.push("counterparty_name".to_owned());
+    }
+    if let Some(clabe) = &statement.counterparty_clabe {
+        if line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && &r.canonical == clabe) {
+            agreed.push("counterparty_clabe".to_owned());
+        }
+    }
+    agreed
+}
+
+fn summarize(explanation: &Explanation, move_lines: usize) -> String {
+    let reference = match (&explanation.reference_kind, &explanation.reference) {
+        (Some(kind), Some(reference)) => format!(" {} {reference}", kind.as_str()),
+        _ => String::new(),
+    };
+    let days = explanation.date_delta_banking_days;
+    let dates = if days == 0 { "same banking day".to_owned() } else { format!("{days} banking day(s) apart") };
+    let agreed = if explanation.corroboration.is_empty() {
+        String::new()
+    } else {
+        format!("; also agrees: {}", explanation.corroboration.join(", "))
+    };
+    match explanation.rule {
+        MatchRule::Fingerprint => format!("same amount {}, reference{reference}, business date and account", explanation.amount),
+        MatchRule::ReferenceAmount => format!("shared reference{reference}, exact amount {}, {dates}", explanation.amount),
+        MatchRule::AmountDate | MatchRule::AmountDateCorroborated => {
+            format!("exact amount {}, {dates}, the only candidate both ways, no contradicting reference{agreed}", explanation.amount)
+        }
+        MatchRule::SettlementReference | MatchRule::SettlementSum | MatchRule::SettlementNetOfFees => {
+            let fee = explanation.fee.as_deref().map(|f| format!(", net of {f}")).unwrap_or_default();
+            format!(
+                "deposit {} settles {move_lines} Odoo lines summing {}{reference}{fee}, within {days} banking day(s)",
+                explanation.amount, explanation.move_amount
+            )
+        }
+    }
+}
