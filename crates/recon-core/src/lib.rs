@@ -19,10 +19,10 @@ pub mod clabe;
 pub mod currency;
 pub mod error;
 pub mod fingerprint;
+pub mod matching;
 pub mod money;
 pub mod records;
 pub mod reference;
-pub mod matching;
 pub mod time;
 
 pub use error::Error;

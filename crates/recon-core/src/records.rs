@@ -39,7 +39,12 @@ pub struct StatementFormat {
 
 impl Default for StatementFormat {
     fn default() -> Self {
-        StatementFormat { amount: AmountFormat::BANK, booked_at_format: None, value_date_format: None, default_currency: None }
+        StatementFormat {
+            amount: AmountFormat::BANK,
+            booked_at_format: None,
+            value_date_format: None,
+            default_currency: None,
+        }
     }
 }
 
@@ -85,23 +90,42 @@ fn parse_date(field: &'static str, text: &str, format: Option<&str>) -> Result<N
         None => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok(),
     };
     parsed.ok_or_else(|| {
-        refuse(field, text, Error::InvalidTimestamp { value: text.to_owned(), reason: format!("expected a date {}", format.unwrap_or("YYYY-MM-DD")) })
+        refuse(
+            field,
+            text,
+            Error::InvalidTimestamp {
+                value: text.to_owned(),
+                reason: format!("expected a date {}", format.unwrap_or("YYYY-MM-DD")),
+            },
+        )
     })
 }
 
 /// Types a statement line. `booked_at` may be empty when the bank gives only `value_date`; one of the
 /// two is required. An empty amount is refused (a statement line always moves money).
-pub fn parse_statement(fields: &StatementFields<'_>, format: &StatementFormat, zone: Tz) -> Result<StatementLine, FieldError> {
+pub fn parse_statement(
+    fields: &StatementFields<'_>,
+    format: &StatementFormat,
+    zone: Tz,
+) -> Result<StatementLine, FieldError> {
     required("id", fields.id)?;
     required("account", fields.account)?;
     let currency = if fields.currency.trim().is_empty() {
-        format.default_currency.ok_or_else(|| refuse("currency", fields.currency, Error::Empty { field: "currency".to_owned() }))?
+        format
+            .default_currency
+            .ok_or_else(|| refuse("currency", fields.currency, Error::Empty { field: "currency".to_owned() }))?
     } else {
         Currency::from_code(fields.currency).map_err(|e| refuse("currency", fields.currency, e))?
     };
     let amount = parse_amount(fields.amount, currency, &format.amount)
         .map_err(|e| refuse("amount", fields.amount, e))?
-        .ok_or_else(|| refuse("amount", fields.amount, Error::InvalidAmount { value: fields.amount.to_owned(), reason: "empty".to_owned() }))?;
+        .ok_or_else(|| {
+            refuse(
+                "amount",
+                fields.amount,
+                Error::InvalidAmount { value: fields.amount.to_owned(), reason: "empty".to_owned() },
+            )
+        })?;
     let booked_at = if fields.booked_at.trim().is_empty() {
         None
     } else {
@@ -117,7 +141,14 @@ pub fn parse_statement(fields: &StatementFields<'_>, format: &StatementFormat, z
         Some(parse_date("value_date", fields.value_date, format.value_date_format.as_deref())?)
     };
     if booked_at.is_none() && value_date.is_none() {
-        return Err(refuse("value_date", fields.value_date, Error::InvalidTimestamp { value: String::new(), reason: "both booked_at and value_date are empty".to_owned() }));
+        return Err(refuse(
+            "value_date",
+            fields.value_date,
+            Error::InvalidTimestamp {
+                value: String::new(),
+                reason: "both booked_at and value_date are empty".to_owned(),
+            },
+        ));
     }
     Ok(StatementLine {
         id: fields.id.trim().to_owned(),
@@ -185,11 +216,15 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
     required("id", fields.id)?;
     let company = format.company_currency;
     let amount = |field: &'static str, text: &str, currency: Currency| -> Result<i64, FieldError> {
-        Ok(parse_amount(text, currency, &format.amount).map_err(|e| refuse(field, text, e))?.map_or(0, |m| m.amount_minor))
+        Ok(parse_amount(text, currency, &format.amount)
+            .map_err(|e| refuse(field, text, e))?
+            .map_or(0, |m| m.amount_minor))
     };
     let debit = amount("debit", fields.debit, company)?;
     let credit = amount("credit", fields.credit, company)?;
-    let balance_minor = debit.checked_sub(credit).ok_or_else(|| refuse("credit", fields.credit, Error::AmountOutOfRange { value: fields.credit.to_owned() }))?;
+    let balance_minor = debit
+        .checked_sub(credit)
+        .ok_or_else(|| refuse("credit", fields.credit, Error::AmountOutOfRange { value: fields.credit.to_owned() }))?;
     let line_currency = if fields.currency_id.trim().is_empty() {
         company
     } else {
@@ -205,7 +240,11 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
         "draft" => MoveState::Draft,
         "cancel" | "cancelled" | "canceled" => MoveState::Cancelled,
         _ => {
-            return Err(refuse("parent_state", fields.parent_state, Error::NotOneOf { value: fields.parent_state.to_owned(), allowed: "posted, draft, cancel".to_owned() }));
+            return Err(refuse(
+                "parent_state",
+                fields.parent_state,
+                Error::NotOneOf { value: fields.parent_state.to_owned(), allowed: "posted, draft, cancel".to_owned() },
+            ));
         }
     };
     Ok(MoveLine {

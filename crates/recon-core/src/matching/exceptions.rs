@@ -64,7 +64,9 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
     let id_of = |side: Side, index: usize| prepared.id(side, index);
     leftovers.statements.sort_by(|&a, &b| id_cmp(id_of(Side::Statement, a), id_of(Side::Statement, b)));
     leftovers.moves.sort_by(|&a, &b| id_cmp(id_of(Side::Move, a), id_of(Side::Move, b)));
-    leftovers.ambiguities.sort_by(|a, b| id_cmp(id_of(Side::Statement, a.statement), id_of(Side::Statement, b.statement)));
+    leftovers
+        .ambiguities
+        .sort_by(|a, b| id_cmp(id_of(Side::Statement, a.statement), id_of(Side::Statement, b.statement)));
 
     let mut moves_by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
     for &m in &leftovers.moves {
@@ -81,14 +83,23 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
             .flat_map(|key| moves_by_reference.get(&key).map(Vec::as_slice).unwrap_or_default().iter().copied())
             .filter(|m| !move_taken.contains(m))
             .collect();
-        partners.sort_by(|&a, &b| pair_rank(statement, &prepared.moves[a], config).cmp(&pair_rank(statement, &prepared.moves[b], config)).then_with(|| id_cmp(id_of(Side::Move, a), id_of(Side::Move, b))));
+        partners.sort_by(|&a, &b| {
+            pair_rank(statement, &prepared.moves[a], config)
+                .cmp(&pair_rank(statement, &prepared.moves[b], config))
+                .then_with(|| id_cmp(id_of(Side::Move, a), id_of(Side::Move, b)))
+        });
         partners.dedup();
         match partners.first() {
             Some(&m) => {
                 move_taken.insert(m);
                 out.push(paired_exception(prepared, s, m, config));
             }
-            None => out.push(single(prepared, Side::Statement, s, "no Odoo line has this reference or this amount within the window: orphan money")),
+            None => out.push(single(
+                prepared,
+                Side::Statement,
+                s,
+                "no Odoo line has this reference or this amount within the window: orphan money",
+            )),
         }
     }
     for ambiguity in &leftovers.ambiguities {
@@ -97,7 +108,12 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
     }
     for &m in &leftovers.moves {
         if !move_taken.contains(&m) {
-            out.push(single(prepared, Side::Move, m, "no statement line has this reference or this amount within the window"));
+            out.push(single(
+                prepared,
+                Side::Move,
+                m,
+                "no statement line has this reference or this amount within the window",
+            ));
         }
     }
     out
@@ -115,7 +131,9 @@ fn paired_exception(prepared: &Prepared<'_>, s: usize, m: usize, config: &MatchC
     let statement = &prepared.statements[s];
     let line = &prepared.moves[m];
     let delta = statement.date_delta(line);
-    let shared = shared_reference(statement, line).map(|(kind, canonical)| format!("{} {canonical}", kind.as_str())).unwrap_or_default();
+    let shared = shared_reference(statement, line)
+        .map(|(kind, canonical)| format!("{} {canonical}", kind.as_str()))
+        .unwrap_or_default();
     let items = vec![prepared.exception_item(Side::Statement, s), prepared.exception_item(Side::Move, m)];
     let mut difference = Difference { date_delta_banking_days: Some(delta), ..Difference::default() };
     let same_partition = statement.account_index == line.account_index && statement.currency == line.currency;
@@ -168,15 +186,29 @@ fn is_fee_sized(a: i64, b: i64, config: &MatchConfig) -> bool {
     let gap = (a - b).abs();
     let larger = a.abs().max(b.abs());
     let largest_fee = config.settlement.fee_schedules.iter().map(|s| fee_minor(larger, s)).max().unwrap_or(0);
-    gap > 0 && gap <= largest_fee + config.settlement.fee_tolerance_minor && Decimal::from(gap) < Decimal::from(larger) / Decimal::TEN
+    gap > 0
+        && gap <= largest_fee + config.settlement.fee_tolerance_minor
+        && Decimal::from(gap) < Decimal::from(larger) / Decimal::TEN
 }
 
-fn single(prepared: &Prepared<'_>, side: Side, index: usize, summary: &str) -> Exception {
+fn single(prepared: &Prepared<'_>, side: Side, index: usize, reason: &str) -> Exception {
     let kind = match side {
         Side::Statement => ExceptionKind::UnmatchedStatement,
         Side::Move => ExceptionKind::UnmatchedMove,
     };
-    exception(kind, vec![prepared.exception_item(side, index)], Vec::new(), Difference::default(), summary.to_owned())
+    let item = prepared.exception_item(side, index);
+    let what = match (side, item.amount.amount_minor >= 0) {
+        (Side::Statement, true) => "deposit",
+        (Side::Statement, false) => "withdrawal",
+        (Side::Move, true) => "Odoo debit",
+        (Side::Move, false) => "Odoo credit",
+    };
+    let references: Vec<String> =
+        item.references.iter().map(|r| format!("{} {}", r.kind.as_str(), r.canonical)).collect();
+    let references = if references.is_empty() { "no reference".to_owned() } else { references.join(", ") };
+    let summary =
+        format!("{what} {} {} on {} ({references}): {reason}", item.amount, item.amount.currency, item.business_date);
+    exception(kind, vec![item], Vec::new(), Difference::default(), summary)
 }
 
 fn ambiguous(prepared: &Prepared<'_>, ambiguity: &Ambiguity) -> Exception {

@@ -101,13 +101,17 @@ pub(super) fn compute(prepared: &Prepared<'_>, matches: &[Match], config: &Match
         let (is_matched, needs_review) = (matched.contains(id), review.contains(id));
         let account = prepared.account(line).to_owned();
         overall.add(line.amount_minor, is_matched, needs_review);
-        by_currency.entry(line.currency.code().to_owned()).or_default().add(line.amount_minor, is_matched, needs_review);
+        by_currency.entry(line.currency.code().to_owned()).or_default().add(
+            line.amount_minor,
+            is_matched,
+            needs_review,
+        );
         per_account.entry(account.clone()).or_default().add(line.amount_minor, is_matched, needs_review);
-        per_day
-            .entry((account, line.business_date))
-            .or_insert_with(|| (line.currency, KpiCell::default()))
-            .1
-            .add(line.amount_minor, is_matched, needs_review);
+        per_day.entry((account, line.business_date)).or_insert_with(|| (line.currency, KpiCell::default())).1.add(
+            line.amount_minor,
+            is_matched,
+            needs_review,
+        );
     }
     overall.finish();
     by_currency.values_mut().for_each(KpiCell::finish);

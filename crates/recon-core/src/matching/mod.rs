@@ -33,6 +33,7 @@ use crate::reference::{Reference, ReferenceKind};
 use crate::time::Timestamp;
 
 pub use kpi::{KpiCell, KpiDay, KpiReport};
+pub use settlement::fee_minor;
 
 /// One bank account under reconciliation, as configured.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

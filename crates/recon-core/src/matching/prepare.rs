@@ -119,8 +119,13 @@ pub(super) struct Prepared<'a> {
     pub counts: Counts,
 }
 
-pub(super) fn prepare<'a>(statements: &'a [StatementLine], moves: &'a [MoveLine], config: &MatchConfig) -> Prepared<'a> {
-    let mut counts = Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
+pub(super) fn prepare<'a>(
+    statements: &'a [StatementLine],
+    moves: &'a [MoveLine],
+    config: &MatchConfig,
+) -> Prepared<'a> {
+    let mut counts =
+        Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
     let account_by_clabe: HashMap<&str, usize> =
         config.accounts.iter().enumerate().map(|(i, a)| (a.clabe.trim(), i)).collect();
     let mut statement_lines = Vec::with_capacity(statements.len());
@@ -169,7 +174,8 @@ fn bank_account_of(line: &MoveLine, config: &MatchConfig) -> Option<usize> {
 fn references_of(reference_field: &str, free_text: &str) -> Vec<Reference> {
     let mut references = extract_references(reference_field, TextSource::ReferenceField);
     for reference in extract_references(free_text, TextSource::FreeText) {
-        if !references.iter().any(|r| r.kind.family() == reference.kind.family() && r.canonical == reference.canonical) {
+        if !references.iter().any(|r| r.kind.family() == reference.kind.family() && r.canonical == reference.canonical)
+        {
             references.push(reference);
         }
     }
@@ -249,7 +255,8 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
 
 /// Words of a name that can corroborate a match: uppercase, accents folded, legal-form words dropped.
 pub(super) fn name_tokens(name: &str) -> Vec<String> {
-    const STOPWORDS: &[&str] = &["SA", "DE", "CV", "SAPI", "SAB", "RL", "SC", "SOFOM", "ENR", "ER", "THE", "LOS", "LAS", "DEL", "Y"];
+    const STOPWORDS: &[&str] =
+        &["SA", "DE", "CV", "SAPI", "SAB", "RL", "SC", "SOFOM", "ENR", "ER", "THE", "LOS", "LAS", "DEL", "Y"];
     let folded: String = name
         .chars()
         .map(|c| match c.to_uppercase().next().unwrap_or(c) {
@@ -300,14 +307,14 @@ impl Prepared<'_> {
         self.moves.sort_by(|a, b| id_cmp(&moves_raw[a.source_index].id, &moves_raw[b.source_index].id));
         for lines in [&mut self.statements, &mut self.moves] {
             let mut first_by_fingerprint: HashMap<Fingerprint, usize> = HashMap::with_capacity(lines.len());
-            for index in 0..lines.len() {
-                if !lines[index].has_reference {
+            for (index, line) in lines.iter_mut().enumerate() {
+                if !line.has_reference {
                     continue;
                 }
-                match first_by_fingerprint.get(&lines[index].fingerprint) {
-                    Some(&first) => lines[index].duplicate_of = Some(first),
+                match first_by_fingerprint.get(&line.fingerprint) {
+                    Some(&first) => line.duplicate_of = Some(first),
                     None => {
-                        first_by_fingerprint.insert(lines[index].fingerprint, index);
+                        first_by_fingerprint.insert(line.fingerprint, index);
                     }
                 }
             }

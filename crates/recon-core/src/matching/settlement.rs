@@ -13,8 +13,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::tiers::{Work, contradicts};
 use super::{FeeSchedule, MatchRule, Review};
@@ -134,9 +134,15 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize) -> SumOutcome {
         }
         candidates.sort_unstable();
         candidates.truncate(bounds.candidates_max);
-        let mut items: Vec<(i64, usize)> = candidates.iter().map(|&(_, m)| (work.line_move(m).amount_minor.abs(), m)).collect();
+        let mut items: Vec<(i64, usize)> =
+            candidates.iter().map(|&(_, m)| (work.line_move(m).amount_minor.abs(), m)).collect();
         items.sort_unstable_by(|a, b| b.cmp(a));
-        let mut search = SubsetSearch { items: &items, lines_max: bounds.lines_max, steps_left: bounds.steps_max, found: Vec::new() };
+        let mut search = SubsetSearch {
+            items: &items,
+            lines_max: bounds.lines_max,
+            steps_left: bounds.steps_max,
+            found: Vec::new(),
+        };
         search.run(target.abs());
         truncated |= search.steps_left == 0;
         solutions.extend(search.found);
@@ -155,7 +161,8 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize) -> SumOutcome {
         [] if truncated => SumOutcome::Truncated,
         [] => SumOutcome::None,
         several => {
-            let mut found: Vec<(i64, usize)> = several.iter().flatten().map(|&m| (statement.date_delta(work.line_move(m)), m)).collect();
+            let mut found: Vec<(i64, usize)> =
+                several.iter().flatten().map(|&m| (statement.date_delta(work.line_move(m)), m)).collect();
             found.sort_unstable();
             found.dedup();
             found.truncate(work.config.candidates_per_line_max);

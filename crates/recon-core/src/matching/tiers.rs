@@ -67,7 +67,13 @@ impl<'p, 'a> Work<'p, 'a> {
         });
     }
 
-    pub fn explanation(&self, rule: MatchRule, s: usize, ms: &[usize], shared: Option<(ReferenceKind, String)>) -> Explanation {
+    pub fn explanation(
+        &self,
+        rule: MatchRule,
+        s: usize,
+        ms: &[usize],
+        shared: Option<(ReferenceKind, String)>,
+    ) -> Explanation {
         let statement = self.statement(s);
         let delta = ms.iter().map(|&m| statement.date_delta(self.line_move(m))).max().unwrap_or(0);
         let move_sum: i64 = ms.iter().map(|&m| self.line_move(m).amount_minor).sum();
@@ -210,7 +216,12 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
         let pairs = mutual_best(&candidates);
         if pairs.is_empty() {
             for (s, found) in candidates {
-                mark_ambiguous(work, s, &found, "shares a reference and the amount with another line at the same date distance");
+                mark_ambiguous(
+                    work,
+                    s,
+                    &found,
+                    "shares a reference and the amount with another line at the same date distance",
+                );
             }
             return;
         }
@@ -328,7 +339,12 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
                 continue;
             }
         }
-        mark_ambiguous(work, s, &found[..found.len().min(work.config.candidates_per_line_max)], "several Odoo lines have the same amount within the window and nothing singles one out");
+        mark_ambiguous(
+            work,
+            s,
+            &found[..found.len().min(work.config.candidates_per_line_max)],
+            "several Odoo lines have the same amount within the window and nothing singles one out",
+        );
     }
 }
 
@@ -336,13 +352,15 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
 /// counterparty CLABE against a CLABE in the Odoo text.
 pub(super) fn corroboration(statement: &Line, line: &Line) -> Vec<String> {
     let mut agreed = Vec::new();
-    if !statement.name_tokens.is_empty() && statement.name_tokens.iter().any(|t| t.len() >= 4 && line.name_tokens.contains(t)) {
+    if !statement.name_tokens.is_empty()
+        && statement.name_tokens.iter().any(|t| t.len() >= 4 && line.name_tokens.contains(t))
+    {
         agreed.push("counterparty_name".to_owned());
     }
-    if let Some(clabe) = &statement.counterparty_clabe {
-        if line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && &r.canonical == clabe) {
-            agreed.push("counterparty_clabe".to_owned());
-        }
+    if let Some(clabe) = &statement.counterparty_clabe
+        && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && &r.canonical == clabe)
+    {
+        agreed.push("counterparty_clabe".to_owned());
     }
     agreed
 }
@@ -360,10 +378,17 @@ fn summarize(explanation: &Explanation, move_lines: usize) -> String {
         format!("; also agrees: {}", explanation.corroboration.join(", "))
     };
     match explanation.rule {
-        MatchRule::Fingerprint => format!("same amount {}, reference{reference}, business date and account", explanation.amount),
-        MatchRule::ReferenceAmount => format!("shared reference{reference}, exact amount {}, {dates}", explanation.amount),
+        MatchRule::Fingerprint => {
+            format!("same amount {}, reference{reference}, business date and account", explanation.amount)
+        }
+        MatchRule::ReferenceAmount => {
+            format!("shared reference{reference}, exact amount {}, {dates}", explanation.amount)
+        }
         MatchRule::AmountDate | MatchRule::AmountDateCorroborated => {
-            format!("exact amount {}, {dates}, the only candidate both ways, no contradicting reference{agreed}", explanation.amount)
+            format!(
+                "exact amount {}, {dates}, the only candidate both ways, no contradicting reference{agreed}",
+                explanation.amount
+            )
         }
         MatchRule::SettlementReference | MatchRule::SettlementSum | MatchRule::SettlementNetOfFees => {
             let fee = explanation.fee.as_deref().map(|f| format!(", net of {f}")).unwrap_or_default();

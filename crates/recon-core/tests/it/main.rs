@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod data;
+mod matching;
 mod normalize;
 mod properties;

@@ -1,0 +1,170 @@
+//! Matching on generated data with ground truth: precision, recall, injected defects, determinism.
+
+use std::collections::{HashMap, HashSet};
+
+use recon_core::matching::{
+    ExceptionKind, MatchConfig, MatchRule, MoveLine, Outcome, Review, StatementLine, reconcile,
+};
+use recon_core::records::{MoveFormat, StatementFormat, parse_move, parse_statement};
+use recon_core::time::DEFAULT_ZONE;
+use recon_gen::{Dataset, Spec, generate};
+
+pub fn typed(data: &Dataset) -> (Vec<StatementLine>, Vec<MoveLine>) {
+    let statements = data
+        .statements
+        .iter()
+        .map(|row| {
+            parse_statement(&row.fields(), &StatementFormat::default(), DEFAULT_ZONE)
+                .unwrap_or_else(|e| panic!("{row:?}: {e}"))
+        })
+        .collect();
+    let moves = data
+        .moves
+        .iter()
+        .map(|row| parse_move(&row.fields(), &MoveFormat::default()).unwrap_or_else(|e| panic!("{row:?}: {e}")))
+        .collect();
+    (statements, moves)
+}
+
+pub fn config(data: &Dataset) -> MatchConfig {
+    let mut config = MatchConfig::new(data.accounts.clone());
+    config.settlement = data.settlement.clone();
+    config
+}
+
+fn generated(statements: usize, seed: u64) -> (Dataset, Outcome) {
+    let data = generate(&Spec { statements, seed, ..Spec::default() });
+    let (statements, moves) = typed(&data);
+    let outcome = reconcile(&statements, &moves, &config(&data));
+    (data, outcome)
+}
+
+#[test]
+fn precision_and_recall_on_generated_data() {
+    let (data, outcome) = generated(3_000, 11);
+    let truth: HashMap<&str, (&Vec<String>, bool)> =
+        data.truth.pairs.iter().map(|p| (p.statement_id.as_str(), (&p.move_line_ids, p.needs_review))).collect();
+    let automatic: Vec<_> = outcome.matches.iter().filter(|m| m.review == Review::Auto).collect();
+    let correct = automatic
+        .iter()
+        .filter(|m| truth.get(m.statement_id.as_str()).is_some_and(|(ids, _)| **ids == m.move_line_ids))
+        .count();
+    let wrong: Vec<_> = automatic
+        .iter()
+        .filter(|m| truth.get(m.statement_id.as_str()).is_none_or(|(ids, _)| **ids != m.move_line_ids))
+        .take(5)
+        .collect();
+    let precision = correct as f64 / automatic.len() as f64;
+    assert!(precision >= 0.999, "precision {precision} ({correct} of {}); wrong: {wrong:#?}", automatic.len());
+
+    let found: HashMap<&str, &Vec<String>> =
+        outcome.matches.iter().map(|m| (m.statement_id.as_str(), &m.move_line_ids)).collect();
+    let recalled = data
+        .truth
+        .pairs
+        .iter()
+        .filter(|p| found.get(p.statement_id.as_str()).is_some_and(|ids| **ids == p.move_line_ids))
+        .count();
+    let missed: Vec<_> =
+        data.truth.pairs.iter().filter(|p| !found.contains_key(p.statement_id.as_str())).take(5).collect();
+    let recall = recalled as f64 / data.truth.pairs.len() as f64;
+    assert!(recall >= 0.99, "recall {recall} ({recalled} of {}); missed: {missed:#?}", data.truth.pairs.len());
+
+    let review_expected = data.truth.pairs.iter().filter(|p| p.needs_review).count();
+    let review_found = outcome.matches.iter().filter(|m| m.review == Review::NeedsReview).count();
+    assert!(
+        review_expected > 0 && review_found >= review_expected * 99 / 100,
+        "needs review: {review_found} of {review_expected}"
+    );
+}
+
+#[test]
+fn every_injected_defect_raises_its_reason_code() {
+    let (data, outcome) = generated(3_000, 12);
+    let mut by_item: HashMap<(&str, ExceptionKind), usize> = HashMap::new();
+    for exception in &outcome.exceptions {
+        for item in &exception.items {
+            *by_item.entry((item.id.as_str(), exception.kind)).or_default() += 1;
+        }
+    }
+    let mut kinds_seen = HashSet::new();
+    let mut missing = Vec::new();
+    for defect in &data.truth.defects {
+        kinds_seen.insert(defect.kind);
+        let ids = defect.statement_ids.iter().chain(&defect.move_line_ids);
+        let raised = ids.clone().all(|id| by_item.contains_key(&(id.as_str(), defect.kind)));
+        if !raised {
+            missing.push(defect);
+        }
+    }
+    for kind in [
+        ExceptionKind::UnmatchedStatement,
+        ExceptionKind::UnmatchedMove,
+        ExceptionKind::Duplicate,
+        ExceptionKind::AmountMismatch,
+        ExceptionKind::CurrencyMismatch,
+        ExceptionKind::DateOutOfWindow,
+        ExceptionKind::Ambiguous,
+    ] {
+        assert!(kinds_seen.contains(&kind), "the generator injected no {kind:?}");
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} defects not raised with their code, e.g. {:#?}",
+        missing.len(),
+        data.truth.defects.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
+
+fn canonical_json(outcome: &Outcome) -> String {
+    serde_json::to_string(outcome).unwrap()
+}
+
+#[test]
+fn identical_output_for_any_thread_count_and_input_order() {
+    let data = generate(&Spec { statements: 1_500, seed: 13, ..Spec::default() });
+    let (statements, moves) = typed(&data);
+    let config = config(&data);
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| reconcile(&statements, &moves, &config));
+    let many = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap()
+        .install(|| reconcile(&statements, &moves, &config));
+    assert_eq!(canonical_json(&single), canonical_json(&many));
+    let (mut shuffled_statements, mut shuffled_moves) = (statements.clone(), moves.clone());
+    // A fixed permutation: reverse, then interleave halves.
+    shuffled_statements.reverse();
+    shuffled_moves.reverse();
+    let half = shuffled_moves.len() / 2;
+    shuffled_moves.rotate_left(half);
+    let third = shuffled_statements.len() / 3;
+    shuffled_statements.rotate_left(third);
+    let shuffled = reconcile(&shuffled_statements, &shuffled_moves, &config);
+    assert_eq!(canonical_json(&single), canonical_json(&shuffled));
+}
+
+#[test]
+fn every_match_explains_itself() {
+    let (_, outcome) = generated(2_000, 14);
+    for m in &outcome.matches {
+        assert!(!m.explanation.summary.is_empty(), "{m:?}");
+        assert!(m.explanation.date_delta_banking_days <= 3, "{m:?}");
+    }
+    let rules: HashSet<_> = outcome.matches.iter().map(|m| m.explanation.rule).collect();
+    for rule in [
+        MatchRule::Fingerprint,
+        MatchRule::ReferenceAmount,
+        MatchRule::AmountDate,
+        MatchRule::SettlementReference,
+        MatchRule::SettlementNetOfFees,
+        MatchRule::SettlementSum,
+    ] {
+        assert!(rules.contains(&rule), "no {rule:?} among {rules:?}");
+    }
+}
