@@ -808,7 +808,8 @@ impl Generator {
             }
             ExceptionKind::UnmatchedMove => {
                 let (statement_id, booking) = self.spei_parts(day, true);
-                self.statements.retain(|s| s.id != statement_id);
+                let removed = self.statements.pop().expect("spei_parts pushes a statement line");
+                debug_assert_eq!(removed.id, statement_id);
                 (vec![], vec![self.push_move(&booking, "posted")])
             }
             ExceptionKind::Duplicate => self.duplicate(day),
@@ -849,7 +850,7 @@ impl Generator {
         let line = self.push_move(&booking, "posted");
         self.pair(statement_id.clone(), vec![line.clone()], false);
         if self.rng.random_range(0..2u32) == 0 {
-            let mut copy = self.statements.iter().find(|s| s.id == statement_id).expect("just pushed").clone();
+            let mut copy = self.statements.last().expect("spei_parts pushes a statement line").clone();
             copy.id = self.statement_id();
             let copy_id = copy.id.clone();
             self.statements.push(copy);

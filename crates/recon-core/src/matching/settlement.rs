@@ -7,7 +7,8 @@
 //!   automatic match; a sum that, net of a configured fee schedule, is within `fee_tolerance_minor` of
 //!   the deposit is a match that needs review.
 //! - **Exact sum without a reference**: at most `candidates_max` open Odoo lines of the same sign and the
-//!   same partner, smaller than the bank line, nearest dates first; a depth-first subset search of at most
+//!   same partner — a partner whose name agrees with the bank line's counterparty — smaller than the bank
+//!   line, nearest dates first; a depth-first subset search of at most
 //!   `lines_max` lines and `steps_max` visited subsets. Taken only when exactly one subset sums to the
 //!   amount; two or more make it ambiguous.
 
@@ -28,13 +29,19 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
             by_reference.entry((family, canonical.to_owned())).or_default().push(m);
         }
     }
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
+        for token in work.line_move(m).name_tokens.iter().filter(|t| t.len() >= 4) {
+            by_name.entry(token.as_str()).or_default().push(m);
+        }
+    }
     let mut truncated = 0;
     let open: Vec<usize> = work.open_statements().collect();
     for s in open {
         if by_shared_reference(work, s, &by_reference) {
             continue;
         }
-        match by_exact_sum(work, s) {
+        match by_exact_sum(work, s, &by_name) {
             SumOutcome::Matched | SumOutcome::None => {}
             SumOutcome::Truncated => truncated += 1,
         }
@@ -107,17 +114,25 @@ enum SumOutcome {
     Truncated,
 }
 
-fn by_exact_sum(work: &mut Work<'_, '_>, s: usize) -> SumOutcome {
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_name: &HashMap<&str, Vec<usize>>) -> SumOutcome {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let target = statement.amount_minor;
-    // Group open candidates by partner, so a batch is one payer's lines, never strangers' amounts that
-    // happen to add up.
+    // Candidates are the open lines of partners whose name agrees with the counterparty's, grouped by
+    // partner, so a batch is one payer's lines, never strangers' amounts that happen to add up.
     let mut by_partner: BTreeMap<Vec<String>, Vec<(i64, usize)>> = BTreeMap::new();
-    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
+    let mut seen: Vec<usize> = statement
+        .name_tokens
+        .iter()
+        .filter(|token| token.len() >= 4)
+        .flat_map(|token| by_name.get(token.as_str()).map(Vec::as_slice).unwrap_or_default().iter().copied())
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    for m in seen.into_iter().filter(|&m| !work.move_used[m]) {
         let line = work.line_move(m);
         let same_sign = (line.amount_minor > 0) == (target > 0);
-        if !same_sign || line.amount_minor.abs() >= target.abs() || line.name_tokens.is_empty() {
+        if !same_sign || line.amount_minor.abs() >= target.abs() {
             continue;
         }
         let delta = statement.date_delta(line);

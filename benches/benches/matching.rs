@@ -1,0 +1,25 @@
+//! Criterion benchmark of the matching core: statement lines per second, against about twice as many
+//! Odoo bank lines (plus their counterpart lines), on generated data.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use recon_benches::{config, typed};
+use recon_core::matching::reconcile;
+use recon_gen::{Spec, generate};
+
+fn matching(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reconcile");
+    group.sample_size(10);
+    for statements in [100_000usize, 1_000_000] {
+        let data = generate(&Spec { statements, seed: 1, days: 30, ..Spec::default() });
+        let (statement_lines, move_lines) = typed(&data);
+        let config = config(&data);
+        group.throughput(Throughput::Elements(statement_lines.len() as u64));
+        group.bench_function(format!("{statements}_statements_{}_odoo_lines", move_lines.len()), |b| {
+            b.iter(|| reconcile(&statement_lines, &move_lines, &config))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, matching);
+criterion_main!(benches);

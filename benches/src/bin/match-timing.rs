@@ -1,0 +1,31 @@
+//! Times each stage of the core on generated data, for the profile in BENCHMARKS.md.
+//!
+//! `cargo run --release -p recon-benches --bin match-timing -- STATEMENTS`
+
+use std::time::Instant;
+
+use recon_benches::{config, typed};
+use recon_core::matching::reconcile;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let statements: usize = std::env::args().nth(1).unwrap_or_else(|| "100000".to_owned()).replace('_', "").parse()?;
+    let started = Instant::now();
+    let data = recon_gen::generate(&recon_gen::Spec { statements, seed: 1, ..recon_gen::Spec::default() });
+    let generated = started.elapsed();
+    let started = Instant::now();
+    let (statement_lines, move_lines) = typed(&data);
+    let parsed = started.elapsed();
+    let config = config(&data);
+    let started = Instant::now();
+    let outcome = reconcile(&statement_lines, &move_lines, &config);
+    let matched = started.elapsed();
+    let rate = statement_lines.len() as u128 * 1_000_000 / matched.as_micros().max(1);
+    println!(
+        "statements {} odoo_lines {} generate {generated:?} parse {parsed:?} reconcile {matched:?} ({rate} statement lines/s) matches {} exceptions {}",
+        statement_lines.len(),
+        move_lines.len(),
+        outcome.matches.len(),
+        outcome.exceptions.len()
+    );
+    Ok(())
+}
