@@ -10,9 +10,15 @@ pub fn typed(data: &Dataset) -> (Vec<StatementLine>, Vec<MoveLine>) {
     let statements = data
         .statements
         .iter()
-        .map(|row| parse_statement(&row.fields(), &StatementFormat::default(), DEFAULT_ZONE).expect("generated rows are valid"))
+        .map(|row| {
+            parse_statement(&row.fields(), &StatementFormat::default(), DEFAULT_ZONE).expect("generated rows are valid")
+        })
         .collect();
-    let moves = data.moves.iter().map(|row| parse_move(&row.fields(), &MoveFormat::default()).expect("generated rows are valid")).collect();
+    let moves = data
+        .moves
+        .iter()
+        .map(|row| parse_move(&row.fields(), &MoveFormat::default()).expect("generated rows are valid"))
+        .collect();
     (statements, moves)
 }
 

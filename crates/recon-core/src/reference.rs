@@ -418,22 +418,33 @@ fn find_grouped_oxxo(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(us
     }
 }
 
+/// Case-insensitive comparison against uppercase keywords, without allocating: ASCII letters fold
+/// directly; the accented capitals of the keywords (`É`, `Ú`) also match their lowercase forms.
+fn is_one_of(word: &str, keywords: &[&str]) -> bool {
+    keywords.iter().any(|keyword| {
+        word.len() == keyword.len()
+            && word
+                .chars()
+                .zip(keyword.chars())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b) || (a == 'é' && b == 'É') || (a == 'ú' && b == 'Ú') || a == b)
+    })
+}
+
 /// Keywords that announce a referencia numérica or a clave de rastreo in free text.
 fn find_keyword_references(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
     for index in 0..tokens.len() {
-        let word = tokens[index].trim_end_matches(['.', ':', '-']).to_uppercase();
+        let word = tokens[index].trim_end_matches(['.', ':', '-']);
         let next = index + 1;
-        let is_referencia =
-            matches!(word.as_str(), "REF" | "REFERENCIA" | "REFNUM" | "NUMERICA" | "NUMÉRICA" | "REF/NUM");
-        let is_rastreo = matches!(word.as_str(), "RASTREO" | "CVE" | "CLAVE" | "TRACKING");
+        let is_referencia = is_one_of(word, &["REF", "REFERENCIA", "REFNUM", "NUMERICA", "NUMÉRICA", "REF/NUM"]);
+        let is_rastreo = is_one_of(word, &["RASTREO", "CVE", "CLAVE", "TRACKING"]);
         if !(is_referencia || is_rastreo) {
             continue;
         }
         // Skip a second keyword word: `REF NUM 123`, `CLAVE DE RASTREO X`.
         let mut value_at = next;
         while value_at < tokens.len() && value_at <= next + 2 {
-            let follower = tokens[value_at].trim_end_matches(['.', ':']).to_uppercase();
-            if matches!(follower.as_str(), "NUM" | "NUMERICA" | "NUMÉRICA" | "DE" | "RASTREO" | "NO" | "NÚM") {
+            let follower = tokens[value_at].trim_end_matches(['.', ':']);
+            if is_one_of(follower, &["NUM", "NUMERICA", "NUMÉRICA", "DE", "RASTREO", "NO", "NÚM"]) {
                 value_at += 1;
             } else {
                 break;

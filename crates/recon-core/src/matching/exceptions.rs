@@ -1,6 +1,6 @@
 //! Turning what the tiers left into exceptions with reason codes, evidence and candidates.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rust_decimal::Decimal;
 
@@ -68,13 +68,13 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
         .ambiguities
         .sort_by(|a, b| id_cmp(id_of(Side::Statement, a.statement), id_of(Side::Statement, b.statement)));
 
-    let mut moves_by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
+    let mut moves_by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
     for &m in &leftovers.moves {
         for key in prepared.moves[m].reference_keys() {
             moves_by_reference.entry(key).or_default().push(m);
         }
     }
-    let mut move_taken: HashSet<usize> = HashSet::new();
+    let mut move_taken: HashSet<usize> = HashSet::default();
     let mut out = Vec::new();
     for &s in &leftovers.statements {
         let statement = &prepared.statements[s];

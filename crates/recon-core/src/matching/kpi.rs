@@ -1,7 +1,9 @@
 //! The reconciliation KPI: matched statement lines over statement lines in scope, by count and by
 //! absolute amount; per account, per business day and overall.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -94,25 +96,28 @@ pub(super) fn compute(prepared: &Prepared<'_>, matches: &[Match], config: &Match
         matches.iter().filter(|m| m.review == Review::NeedsReview).map(|m| m.statement_id.as_str()).collect();
     let mut overall = KpiCell::default();
     let mut by_currency: BTreeMap<String, KpiCell> = BTreeMap::new();
-    let mut per_account: BTreeMap<String, KpiCell> = BTreeMap::new();
-    let mut per_day: BTreeMap<(String, NaiveDate), (Currency, KpiCell)> = BTreeMap::new();
+    let mut by_account: BTreeMap<usize, KpiCell> = BTreeMap::new();
+    let mut by_day: BTreeMap<(usize, NaiveDate), (Currency, KpiCell)> = BTreeMap::new();
     for (index, line) in prepared.statements.iter().enumerate() {
         let id = prepared.id(Side::Statement, index);
         let (is_matched, needs_review) = (matched.contains(id), review.contains(id));
-        let account = prepared.account(line).to_owned();
         overall.add(line.amount_minor, is_matched, needs_review);
         by_currency.entry(line.currency.code().to_owned()).or_default().add(
             line.amount_minor,
             is_matched,
             needs_review,
         );
-        per_account.entry(account.clone()).or_default().add(line.amount_minor, is_matched, needs_review);
-        per_day.entry((account, line.business_date)).or_insert_with(|| (line.currency, KpiCell::default())).1.add(
-            line.amount_minor,
-            is_matched,
-            needs_review,
-        );
+        by_account.entry(line.account_index).or_default().add(line.amount_minor, is_matched, needs_review);
+        by_day
+            .entry((line.account_index, line.business_date))
+            .or_insert_with(|| (line.currency, KpiCell::default()))
+            .1
+            .add(line.amount_minor, is_matched, needs_review);
     }
+    let mut per_account: BTreeMap<String, KpiCell> =
+        by_account.into_iter().map(|(account, cell)| (prepared.accounts[account].clone(), cell)).collect();
+    let per_day: BTreeMap<(String, NaiveDate), (Currency, KpiCell)> =
+        by_day.into_iter().map(|((account, date), cell)| ((prepared.accounts[account].clone(), date), cell)).collect();
     overall.finish();
     by_currency.values_mut().for_each(KpiCell::finish);
     per_account.values_mut().for_each(KpiCell::finish);

@@ -80,9 +80,9 @@ pub struct SettlementConfig {
 impl Default for SettlementConfig {
     fn default() -> Self {
         SettlementConfig {
-            candidates_max: 24,
+            candidates_max: 16,
             lines_max: 12,
-            steps_max: 200_000,
+            steps_max: 50_000,
             fee_schedules: vec![FeeSchedule {
                 name: "oxxo".to_owned(),
                 percent: Decimal::new(35, 3),

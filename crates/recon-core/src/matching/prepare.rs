@@ -1,10 +1,11 @@
 //! Normalization of records into the compact lines the tiers work on, duplicate flagging and
 //! partitioning by (account, currency).
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use super::{
     Counts, Exception, ExceptionItem, ExceptionKind, Match, MatchConfig, MoveLine, MoveState, Side, StatementLine,
@@ -128,25 +129,37 @@ pub(super) fn prepare<'a>(
         Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
     let account_by_clabe: HashMap<&str, usize> =
         config.accounts.iter().enumerate().map(|(i, a)| (a.clabe.trim(), i)).collect();
-    let mut statement_lines = Vec::with_capacity(statements.len());
-    for (index, statement) in statements.iter().enumerate() {
-        match account_by_clabe.get(statement.account.trim()) {
-            Some(&account_index) => statement_lines.push(prepare_statement(index, statement, account_index, config)),
-            None => counts.statements_unmapped += 1,
-        }
-    }
-    let mut move_lines = Vec::with_capacity(moves.len());
-    for (index, line) in moves.iter().enumerate() {
-        let Some(account_index) = bank_account_of(line, config) else {
-            counts.moves_not_bank_account += 1;
-            continue;
-        };
-        match line.state {
-            MoveState::Draft => counts.moves_draft += 1,
-            MoveState::Cancelled => counts.moves_cancelled += 1,
-            MoveState::Posted => {
+    // Normalizing is independent per line: do it in parallel; order is restored by the sort below.
+    let statement_lines: Vec<Line> = statements
+        .par_iter()
+        .enumerate()
+        .filter_map(|(index, statement)| {
+            let account_index = *account_by_clabe.get(statement.account.trim())?;
+            Some(prepare_statement(index, statement, account_index, config))
+        })
+        .collect();
+    counts.statements_unmapped = (statements.len() - statement_lines.len()) as u64;
+    let classified: Vec<Scope> = moves
+        .par_iter()
+        .enumerate()
+        .map(|(index, line)| match (bank_account_of(line, config), line.state) {
+            (None, _) => Scope::NotBankAccount,
+            (Some(_), MoveState::Draft) => Scope::Draft,
+            (Some(_), MoveState::Cancelled) => Scope::Cancelled,
+            (Some(account_index), MoveState::Posted) => {
+                Scope::Posted(Box::new(prepare_move(index, line, account_index, config)))
+            }
+        })
+        .collect();
+    let mut move_lines = Vec::with_capacity(classified.len());
+    for scope in classified {
+        match scope {
+            Scope::NotBankAccount => counts.moves_not_bank_account += 1,
+            Scope::Draft => counts.moves_draft += 1,
+            Scope::Cancelled => counts.moves_cancelled += 1,
+            Scope::Posted(line) => {
                 counts.moves_in_scope += 1;
-                move_lines.push(prepare_move(index, line, account_index, config));
+                move_lines.push(*line);
             }
         }
     }
@@ -160,6 +173,14 @@ pub(super) fn prepare<'a>(
     };
     prepared.sort_and_flag_duplicates();
     prepared
+}
+
+/// Whether an Odoo line takes part.
+enum Scope {
+    NotBankAccount,
+    Draft,
+    Cancelled,
+    Posted(Box<Line>),
 }
 
 /// The configured account whose bank GL account this Odoo line sits on.
@@ -306,7 +327,8 @@ impl Prepared<'_> {
         self.statements.sort_by(|a, b| id_cmp(&statements_raw[a.source_index].id, &statements_raw[b.source_index].id));
         self.moves.sort_by(|a, b| id_cmp(&moves_raw[a.source_index].id, &moves_raw[b.source_index].id));
         for lines in [&mut self.statements, &mut self.moves] {
-            let mut first_by_fingerprint: HashMap<Fingerprint, usize> = HashMap::with_capacity(lines.len());
+            let mut first_by_fingerprint: HashMap<Fingerprint, usize> =
+                HashMap::with_capacity_and_hasher(lines.len(), Default::default());
             for (index, line) in lines.iter_mut().enumerate() {
                 if !line.has_reference {
                     continue;
@@ -323,7 +345,7 @@ impl Prepared<'_> {
 
     /// Partitions of (account, currency), in a stable order, holding the lines that take part.
     pub fn partitions(&self) -> Vec<Partition> {
-        let mut by_key: HashMap<(usize, Currency), Partition> = HashMap::new();
+        let mut by_key: HashMap<(usize, Currency), Partition> = HashMap::default();
         for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
             for (index, line) in lines.iter().enumerate() {
                 if line.duplicate_of.is_some() {
@@ -382,7 +404,7 @@ impl Prepared<'_> {
     pub fn duplicate_exceptions(&self) -> Vec<Exception> {
         let mut out = Vec::new();
         for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
-            let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+            let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
             for (index, line) in lines.iter().enumerate() {
                 if let Some(first) = line.duplicate_of {
                     groups.entry(first).or_default().push(index);
@@ -414,11 +436,11 @@ impl Prepared<'_> {
 
     pub fn counts(&self, matches: &[Match], exceptions: &[Exception], truncated: u64) -> Counts {
         let mut counts = self.counts.clone();
-        let mut by_rule: HashMap<super::MatchRule, u64> = HashMap::new();
+        let mut by_rule: HashMap<super::MatchRule, u64> = HashMap::default();
         for m in matches {
             *by_rule.entry(m.explanation.rule).or_default() += 1;
         }
-        let mut by_kind: HashMap<ExceptionKind, u64> = HashMap::new();
+        let mut by_kind: HashMap<ExceptionKind, u64> = HashMap::default();
         for e in exceptions {
             *by_kind.entry(e.kind).or_default() += 1;
         }

@@ -12,7 +12,7 @@
 //!   `lines_max` lines and `steps_max` visited subsets. Taken only when exactly one subset sums to the
 //!   amount; two or more make it ambiguous.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -23,16 +23,17 @@ use crate::reference::ReferenceKind;
 
 /// Runs tier 4 over the open statement lines of a partition; returns how many searches hit the step bound.
 pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
-    let mut by_reference: HashMap<(u8, String), Vec<usize>> = HashMap::new();
+    let mut by_reference: HashMap<(u8, String), Vec<usize>> = HashMap::default();
     for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
         for (family, canonical) in work.line_move(m).reference_keys() {
             by_reference.entry((family, canonical.to_owned())).or_default().push(m);
         }
     }
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_partner: HashMap<&[String], Vec<usize>> = HashMap::default();
     for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
-        for token in work.line_move(m).name_tokens.iter().filter(|t| t.len() >= 4) {
-            by_name.entry(token.as_str()).or_default().push(m);
+        let tokens = work.line_move(m).name_tokens.as_slice();
+        if !tokens.is_empty() {
+            by_partner.entry(tokens).or_default().push(m);
         }
     }
     let mut truncated = 0;
@@ -41,7 +42,7 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
         if by_shared_reference(work, s, &by_reference) {
             continue;
         }
-        match by_exact_sum(work, s, &by_name) {
+        match by_exact_sum(work, s, &by_partner) {
             SumOutcome::Matched | SumOutcome::None => {}
             SumOutcome::Truncated => truncated += 1,
         }
@@ -114,57 +115,41 @@ enum SumOutcome {
     Truncated,
 }
 
-fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_name: &HashMap<&str, Vec<usize>>) -> SumOutcome {
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<&[String], Vec<usize>>) -> SumOutcome {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let target = statement.amount_minor;
-    // Candidates are the open lines of partners whose name agrees with the counterparty's, grouped by
-    // partner, so a batch is one payer's lines, never strangers' amounts that happen to add up.
-    let mut by_partner: BTreeMap<Vec<String>, Vec<(i64, usize)>> = BTreeMap::new();
-    let mut seen: Vec<usize> = statement
-        .name_tokens
-        .iter()
-        .filter(|token| token.len() >= 4)
-        .flat_map(|token| by_name.get(token.as_str()).map(Vec::as_slice).unwrap_or_default().iter().copied())
-        .collect();
-    seen.sort_unstable();
-    seen.dedup();
-    for m in seen.into_iter().filter(|&m| !work.move_used[m]) {
-        let line = work.line_move(m);
-        let same_sign = (line.amount_minor > 0) == (target > 0);
-        if !same_sign || line.amount_minor.abs() >= target.abs() {
-            continue;
+    // Candidates are the open lines of the one partner whose name is the counterparty's (same words
+    // once accents and legal forms are folded), so a batch is one payer's lines, never strangers'
+    // amounts that happen to add up.
+    let mut candidates: Vec<(i64, usize)> = Vec::new();
+    if !statement.name_tokens.is_empty() {
+        for &m in by_partner.get(statement.name_tokens.as_slice()).map(Vec::as_slice).unwrap_or_default() {
+            let line = work.line_move(m);
+            let same_sign = (line.amount_minor > 0) == (target > 0);
+            if work.move_used[m] || !same_sign || line.amount_minor.abs() >= target.abs() {
+                continue;
+            }
+            let delta = statement.date_delta(line);
+            if delta <= window && !contradicts(statement, line) {
+                candidates.push((delta, m));
+            }
         }
-        let delta = statement.date_delta(line);
-        if delta <= window && !contradicts(statement, line) {
-            by_partner.entry(line.name_tokens.clone()).or_default().push((delta, m));
-        }
+    }
+    if candidates.len() < 2 {
+        return SumOutcome::None;
     }
     let bounds = &work.config.settlement;
-    let mut solutions: Vec<Vec<usize>> = Vec::new();
-    let mut truncated = false;
-    for (_, mut candidates) in by_partner {
-        if candidates.len() < 2 {
-            continue;
-        }
-        candidates.sort_unstable();
-        candidates.truncate(bounds.candidates_max);
-        let mut items: Vec<(i64, usize)> =
-            candidates.iter().map(|&(_, m)| (work.line_move(m).amount_minor.abs(), m)).collect();
-        items.sort_unstable_by(|a, b| b.cmp(a));
-        let mut search = SubsetSearch {
-            items: &items,
-            lines_max: bounds.lines_max,
-            steps_left: bounds.steps_max,
-            found: Vec::new(),
-        };
-        search.run(target.abs());
-        truncated |= search.steps_left == 0;
-        solutions.extend(search.found);
-        if solutions.len() > 1 {
-            break;
-        }
-    }
+    candidates.sort_unstable();
+    candidates.truncate(bounds.candidates_max);
+    let mut items: Vec<(i64, usize)> =
+        candidates.iter().map(|&(_, m)| (work.line_move(m).amount_minor.abs(), m)).collect();
+    items.sort_unstable_by(|a, b| b.cmp(a));
+    let mut search =
+        SubsetSearch { items: &items, lines_max: bounds.lines_max, steps_left: bounds.steps_max, found: Vec::new() };
+    search.run(target.abs());
+    let truncated = search.steps_left == 0;
+    let solutions = search.found;
     match solutions.as_slice() {
         [only] => {
             let mut group = only.clone();

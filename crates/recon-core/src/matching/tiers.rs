@@ -1,6 +1,6 @@
 //! Tiers 1 to 3 within one (account, currency) partition; tier 4 is in `settlement`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::exceptions::{Ambiguity, Leftovers};
 use super::prepare::{Line, Partition, Prepared};
@@ -128,7 +128,7 @@ pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, co
 /// Tier 1: the same fingerprint on both sides. Duplicates were set aside, so a fingerprint is unique
 /// per side and the join is one-to-one.
 fn tier_fingerprint(work: &mut Work<'_, '_>) {
-    let mut by_fingerprint = HashMap::with_capacity(work.moves.len());
+    let mut by_fingerprint = HashMap::with_capacity_and_hasher(work.moves.len(), Default::default());
     for m in 0..work.moves.len() {
         let line = work.line_move(m);
         if line.has_reference {
@@ -180,7 +180,7 @@ pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
 /// Tier 2: a shared reference, the exact amount, within the window. Ties on date distance are resolved
 /// only when one pairing is best both ways; repeats until nothing changes, so chains resolve.
 fn tier_reference_amount(work: &mut Work<'_, '_>) {
-    let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
+    let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
     for m in 0..work.moves.len() {
         for key in work.line_move(m).reference_keys() {
             by_reference.entry(key).or_default().push(m);
@@ -208,11 +208,17 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
         found.truncate(candidates_max);
         found
     };
-    // Each pass matches at least one pair or stops: bounded by the number of statement lines.
+    // Each pass matches at least one pair or stops: bounded by the number of statement lines. Only
+    // lines that still have candidates are looked at again, so later passes are small.
+    let mut pending: Vec<usize> = work.open_statements().collect();
     loop {
-        let open: Vec<usize> = work.open_statements().collect();
-        let candidates: Vec<(usize, Vec<(i64, usize)>)> =
-            open.into_iter().map(|s| (s, candidates_of(work, s))).filter(|(_, c)| !c.is_empty()).collect();
+        let candidates: Vec<(usize, Vec<(i64, usize)>)> = pending
+            .iter()
+            .filter(|&&s| !work.statement_used[s])
+            .map(|&s| (s, candidates_of(work, s)))
+            .filter(|(_, c)| !c.is_empty())
+            .collect();
+        pending = candidates.iter().map(|(s, _)| *s).collect();
         let pairs = mutual_best(&candidates);
         if pairs.is_empty() {
             for (s, found) in candidates {
@@ -239,7 +245,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
 /// Pairs (statement, move) where each is the other's unique best (smallest date distance).
 fn mutual_best(candidates: &[(usize, Vec<(i64, usize)>)]) -> Vec<(usize, usize)> {
     // For each move: the best delta any statement offers it, and how many statements offer that.
-    let mut best_for_move: HashMap<usize, (i64, usize, usize)> = HashMap::new();
+    let mut best_for_move: HashMap<usize, (i64, usize, usize)> = HashMap::default();
     for (s, found) in candidates {
         let best = found[0].0;
         for &(delta, m) in found.iter().take_while(|(d, _)| *d == best) {
@@ -283,7 +289,7 @@ fn mark_ambiguous(work: &mut Work<'_, '_>, s: usize, found: &[(i64, usize)], not
 /// several, a single candidate corroborated by counterparty name or CLABE (also unique both ways) is
 /// taken; anything else is ambiguous.
 fn tier_amount_date(work: &mut Work<'_, '_>) {
-    let mut by_amount: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut by_amount: HashMap<i64, Vec<usize>> = HashMap::default();
     for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
         by_amount.entry(work.line_move(m).amount_minor).or_default().push(m);
     }
@@ -307,8 +313,8 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
         found.truncate(work.config.candidates_per_line_max + 1);
         candidates.push((s, found));
     }
-    let mut claimants: HashMap<usize, usize> = HashMap::new();
-    let mut corroborated_claimants: HashMap<usize, usize> = HashMap::new();
+    let mut claimants: HashMap<usize, usize> = HashMap::default();
+    let mut corroborated_claimants: HashMap<usize, usize> = HashMap::default();
     let corroborations: Vec<Vec<Vec<String>>> = candidates
         .iter()
         .map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work.statement(*s), work.line_move(m))).collect())
@@ -352,9 +358,10 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
 /// counterparty CLABE against a CLABE in the Odoo text.
 pub(super) fn corroboration(statement: &Line, line: &Line) -> Vec<String> {
     let mut agreed = Vec::new();
-    if !statement.name_tokens.is_empty()
-        && statement.name_tokens.iter().any(|t| t.len() >= 4 && line.name_tokens.contains(t))
-    {
+    let shared = statement.name_tokens.iter().filter(|t| line.name_tokens.contains(t)).count();
+    // Two shared words (a given and a family name, or a company's two distinctive words), or the same
+    // single word: one common surname alone corroborates nothing.
+    if shared >= 2 || (shared == 1 && statement.name_tokens.len() == 1 && line.name_tokens.len() == 1) {
         agreed.push("counterparty_name".to_owned());
     }
     if let Some(clabe) = &statement.counterparty_clabe
