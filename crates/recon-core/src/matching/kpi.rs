@@ -22,6 +22,8 @@ pub struct KpiCell {
     pub matched_lines: u64,
     /// Of which matched but needing review.
     pub needs_review_lines: u64,
+    /// Of which reconciled by hand in a manual controlled run.
+    pub manual_lines: u64,
     /// Sum of absolute amounts in scope, minor units.
     pub statement_amount_minor: i128,
     /// Sum of absolute amounts matched, minor units.
@@ -33,7 +35,11 @@ pub struct KpiCell {
 }
 
 impl KpiCell {
-    fn add(&mut self, amount_minor: i64, matched: bool, needs_review: bool) {
+    fn add(&mut self, amount_minor: i64, status: LineStatus) {
+        let (matched, needs_review) = (status != LineStatus::Open, status == LineStatus::NeedsReview);
+        if status == LineStatus::Manual {
+            self.manual_lines += 1;
+        }
         self.statement_lines += 1;
         self.statement_amount_minor += i128::from(amount_minor.unsigned_abs());
         if matched {
@@ -49,6 +55,15 @@ impl KpiCell {
         self.count_rate = rate(i128::from(self.matched_lines), i128::from(self.statement_lines));
         self.amount_rate = rate(self.matched_amount_minor, self.statement_amount_minor);
     }
+}
+
+/// How a statement line ended up, for the KPI.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineStatus {
+    Open,
+    Matched,
+    NeedsReview,
+    Manual,
 }
 
 /// Rounded down, so 0.94996 never reads as 0.9500 on the alert line.
@@ -100,19 +115,23 @@ pub(super) fn compute(prepared: &Prepared<'_>, matches: &[Match], config: &Match
     let mut by_day: BTreeMap<(usize, NaiveDate), (Currency, KpiCell)> = BTreeMap::new();
     for (index, line) in prepared.statements.iter().enumerate() {
         let id = prepared.id(Side::Statement, index);
-        let (is_matched, needs_review) = (matched.contains(id), review.contains(id));
-        overall.add(line.amount_minor, is_matched, needs_review);
-        by_currency.entry(line.currency.code().to_owned()).or_default().add(
-            line.amount_minor,
-            is_matched,
-            needs_review,
-        );
-        by_account.entry(line.account_index).or_default().add(line.amount_minor, is_matched, needs_review);
+        let status = if line.manual {
+            LineStatus::Manual
+        } else if review.contains(id) {
+            LineStatus::NeedsReview
+        } else if matched.contains(id) {
+            LineStatus::Matched
+        } else {
+            LineStatus::Open
+        };
+        overall.add(line.amount_minor, status);
+        by_currency.entry(line.currency.code().to_owned()).or_default().add(line.amount_minor, status);
+        by_account.entry(line.account_index).or_default().add(line.amount_minor, status);
         by_day
             .entry((line.account_index, line.business_date))
             .or_insert_with(|| (line.currency, KpiCell::default()))
             .1
-            .add(line.amount_minor, is_matched, needs_review);
+            .add(line.amount_minor, status);
     }
     let mut per_account: BTreeMap<String, KpiCell> =
         by_account.into_iter().map(|(account, cell)| (prepared.accounts[account].clone(), cell)).collect();

@@ -445,7 +445,27 @@ pub struct Outcome {
 /// Reconciles statement lines against Odoo lines. Pure and deterministic: the same records in any
 /// order, on any number of threads, give the same [`Outcome`].
 pub fn reconcile(statements: &[StatementLine], moves: &[MoveLine], config: &MatchConfig) -> Outcome {
-    let prepared = prepare::prepare(statements, moves, config);
+    reconcile_with_manual(statements, moves, config, &ManualAssignments::default())
+}
+
+/// Lines a person already reconciled by hand (manual controlled runs). They take no part in the tiers,
+/// are never flagged, and count as reconciled in the KPI: the nightly run never undoes a manual match.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualAssignments {
+    /// Statement line ids matched or dispositioned by hand.
+    pub statement_ids: std::collections::BTreeSet<String>,
+    /// Odoo line ids matched or dispositioned by hand.
+    pub move_line_ids: std::collections::BTreeSet<String>,
+}
+
+/// [`reconcile`], leaving out the lines in `manual` and counting them as reconciled.
+pub fn reconcile_with_manual(
+    statements: &[StatementLine],
+    moves: &[MoveLine],
+    config: &MatchConfig,
+    manual: &ManualAssignments,
+) -> Outcome {
+    let prepared = prepare::prepare(statements, moves, config, manual);
     let partitions = prepared.partitions();
     let results: Vec<tiers::PartitionResult> =
         partitions.par_iter().map(|partition| tiers::match_partition(&prepared, partition, config)).collect();

@@ -70,6 +70,8 @@ pub(super) struct Line {
     pub has_reference: bool,
     /// For a duplicate: the index (in the same side's line list) of the line kept.
     pub duplicate_of: Option<usize>,
+    /// Reconciled by hand in a manual controlled run: out of the tiers, reconciled in the KPI.
+    pub manual: bool,
     pub counterparty_clabe: Option<String>,
     pub name_tokens: Vec<String>,
 }
@@ -124,6 +126,7 @@ pub(super) fn prepare<'a>(
     statements: &'a [StatementLine],
     moves: &'a [MoveLine],
     config: &MatchConfig,
+    manual: &super::ManualAssignments,
 ) -> Prepared<'a> {
     let mut counts =
         Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
@@ -135,7 +138,9 @@ pub(super) fn prepare<'a>(
         .enumerate()
         .filter_map(|(index, statement)| {
             let account_index = *account_by_clabe.get(statement.account.trim())?;
-            Some(prepare_statement(index, statement, account_index, config))
+            let mut line = prepare_statement(index, statement, account_index, config);
+            line.manual = manual.statement_ids.contains(statement.id.trim());
+            Some(line)
         })
         .collect();
     counts.statements_unmapped = (statements.len() - statement_lines.len()) as u64;
@@ -235,6 +240,7 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         references,
         fingerprint,
         duplicate_of: None,
+        manual: false,
         counterparty_clabe: Clabe::parse(&statement.counterparty_account).ok().map(|c| c.to_string()),
         name_tokens: name_tokens(&statement.counterparty_name),
     }
@@ -269,6 +275,7 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
         references,
         fingerprint,
         duplicate_of: None,
+        manual: false,
         counterparty_clabe: None,
         name_tokens: name_tokens(&line.partner),
     }
@@ -330,7 +337,7 @@ impl Prepared<'_> {
             let mut first_by_fingerprint: HashMap<Fingerprint, usize> =
                 HashMap::with_capacity_and_hasher(lines.len(), Default::default());
             for (index, line) in lines.iter_mut().enumerate() {
-                if !line.has_reference {
+                if !line.has_reference || line.manual {
                     continue;
                 }
                 match first_by_fingerprint.get(&line.fingerprint) {
@@ -348,7 +355,7 @@ impl Prepared<'_> {
         let mut by_key: HashMap<(usize, Currency), Partition> = HashMap::default();
         for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
             for (index, line) in lines.iter().enumerate() {
-                if line.duplicate_of.is_some() {
+                if line.duplicate_of.is_some() || line.manual {
                     continue;
                 }
                 let partition = by_key.entry((line.account_index, line.currency)).or_insert_with(|| Partition {

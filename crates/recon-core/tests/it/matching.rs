@@ -3,7 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use recon_core::matching::{
-    ExceptionKind, MatchConfig, MatchRule, MoveLine, Outcome, Review, StatementLine, reconcile,
+    ExceptionKind, ManualAssignments, MatchConfig, MatchRule, MoveLine, Outcome, Review, StatementLine, reconcile,
+    reconcile_with_manual,
 };
 use recon_core::records::{MoveFormat, StatementFormat, parse_move, parse_statement};
 use recon_core::time::DEFAULT_ZONE;
@@ -167,4 +168,22 @@ fn every_match_explains_itself() {
     ] {
         assert!(rules.contains(&rule), "no {rule:?} among {rules:?}");
     }
+}
+
+#[test]
+fn manual_assignments_are_left_alone_and_count_as_reconciled() {
+    let data = generate(&Spec { statements: 600, seed: 15, ..Spec::default() });
+    let (statements, moves) = typed(&data);
+    let config = config(&data);
+    let before = reconcile(&statements, &moves, &config);
+    let orphan =
+        before.exceptions.iter().find(|e| e.kind == ExceptionKind::UnmatchedStatement).expect("an orphan line");
+    let orphan_id = orphan.items[0].id.clone();
+    let mut manual = ManualAssignments::default();
+    manual.statement_ids.insert(orphan_id.clone());
+    let after = reconcile_with_manual(&statements, &moves, &config, &manual);
+    assert!(after.exceptions.iter().all(|e| e.items.iter().all(|i| i.id != orphan_id)));
+    assert!(after.matches.iter().all(|m| m.statement_id != orphan_id));
+    assert_eq!(after.kpi.overall.manual_lines, 1);
+    assert_eq!(after.kpi.overall.matched_lines, before.kpi.overall.matched_lines + 1);
 }
