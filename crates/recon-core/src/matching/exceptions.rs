@@ -89,7 +89,12 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
                 .then_with(|| id_cmp(id_of(Side::Move, a), id_of(Side::Move, b)))
         });
         partners.dedup();
+        let group = settlement_group(prepared, s, &partners);
         match partners.first() {
+            Some(_) if group.len() >= 2 => {
+                move_taken.extend(group.iter().copied());
+                out.push(settlement_mismatch(prepared, s, &group, config));
+            }
             Some(&m) => {
                 move_taken.insert(m);
                 out.push(paired_exception(prepared, s, m, config));
@@ -117,6 +122,57 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
         }
     }
     out
+}
+
+/// The leftover Odoo lines of the statement's own partition that share its first shared reference,
+/// when that reference looks like a settlement (several lines) and no single line has the amount.
+fn settlement_group(prepared: &Prepared<'_>, s: usize, partners: &[usize]) -> Vec<usize> {
+    let statement = &prepared.statements[s];
+    let same_partition = |m: &usize| {
+        let line = &prepared.moves[*m];
+        line.account_index == statement.account_index && line.currency == statement.currency
+    };
+    let Some(&first) = partners.iter().find(|m| same_partition(m)) else { return Vec::new() };
+    if prepared.moves[first].amount_minor == statement.amount_minor {
+        return Vec::new();
+    }
+    let Some((kind, canonical)) = shared_reference(statement, &prepared.moves[first]) else { return Vec::new() };
+    let key = (kind.family().tag(), canonical.as_str());
+    partners
+        .iter()
+        .copied()
+        .filter(|m| same_partition(m) && prepared.moves[*m].reference_keys().any(|k| k == key))
+        .collect()
+}
+
+fn settlement_mismatch(prepared: &Prepared<'_>, s: usize, group: &[usize], config: &MatchConfig) -> Exception {
+    let statement = &prepared.statements[s];
+    let sum: i64 = group.iter().map(|&m| prepared.moves[m].amount_minor).sum();
+    let shared = shared_reference(statement, &prepared.moves[group[0]])
+        .map(|(kind, canonical)| format!("{} {canonical}", kind.as_str()))
+        .unwrap_or_default();
+    let mut items = vec![prepared.exception_item(Side::Statement, s)];
+    items.extend(group.iter().map(|&m| prepared.exception_item(Side::Move, m)));
+    let gap = statement.amount_minor - sum;
+    let delta = group.iter().map(|&m| statement.date_delta(&prepared.moves[m])).max();
+    let difference = Difference {
+        amount_minor: Some(gap),
+        ratio_100: is_ratio_100(statement.amount_minor, sum),
+        fee_sized: is_fee_sized(statement.amount_minor, sum, config),
+        date_delta_banking_days: delta,
+        across: None,
+    };
+    let mut summary = format!(
+        "settlement reference {shared} is shared by {} Odoo lines summing {}, but the bank line is {} (difference {}), and no fee schedule explains it",
+        group.len(),
+        crate::money::Money::from_minor(sum, statement.currency),
+        statement.money(),
+        crate::money::Money::from_minor(gap, statement.currency)
+    );
+    if difference.fee_sized {
+        summary.push_str("; the gap is the size of a processor fee");
+    }
+    exception(ExceptionKind::AmountMismatch, items, Vec::new(), difference, summary)
 }
 
 /// Ranks the leftover Odoo lines that share a reference with a statement line: same account and

@@ -89,9 +89,9 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap
             explanation.fee = Some(format!(
                 "{} fees {fee_money} ({} % + {} fixed, {} % VAT)",
                 schedule.name,
-                schedule.percent * Decimal::ONE_HUNDRED,
+                (schedule.percent * Decimal::ONE_HUNDRED).normalize(),
                 crate::money::Money::from_minor(schedule.fixed_minor, statement.currency),
-                schedule.vat * Decimal::ONE_HUNDRED
+                (schedule.vat * Decimal::ONE_HUNDRED).normalize()
             ));
             work.record(s, &group, Review::NeedsReview, explanation);
             return true;

@@ -399,8 +399,9 @@ fn summarize(explanation: &Explanation, move_lines: usize) -> String {
         }
         MatchRule::SettlementReference | MatchRule::SettlementSum | MatchRule::SettlementNetOfFees => {
             let fee = explanation.fee.as_deref().map(|f| format!(", net of {f}")).unwrap_or_default();
+            let by = if reference.is_empty() { " of one partner".to_owned() } else { format!(" sharing{reference}") };
             format!(
-                "deposit {} settles {move_lines} Odoo lines summing {}{reference}{fee}, within {days} banking day(s)",
+                "deposit {} settles {move_lines} Odoo lines{by} summing {}{fee}, {dates}",
                 explanation.amount, explanation.move_amount
             )
         }

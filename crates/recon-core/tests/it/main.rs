@@ -8,3 +8,4 @@ mod data;
 mod matching;
 mod normalize;
 mod properties;
+mod scenarios;
