@@ -7,6 +7,9 @@ use std::time::Instant;
 use recon_benches::{config, typed};
 use recon_core::matching::reconcile;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let statements: usize = std::env::args().nth(1).unwrap_or_else(|| "100000".to_owned()).replace('_', "").parse()?;
     let started = Instant::now();

@@ -5,6 +5,9 @@
 use std::io::Write;
 use std::path::Path;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let usage = "usage: recon-gen STATEMENTS OUT_DIR [SEED]";

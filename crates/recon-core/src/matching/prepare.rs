@@ -73,7 +73,6 @@ pub(super) struct Line {
     /// Reconciled by hand in a manual controlled run: out of the tiers, reconciled in the KPI.
     pub manual: bool,
     pub counterparty_clabe: Option<String>,
-    pub name_tokens: Vec<String>,
 }
 
 impl Line {
@@ -242,7 +241,6 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         duplicate_of: None,
         manual: false,
         counterparty_clabe: Clabe::parse(&statement.counterparty_account).ok().map(|c| c.to_string()),
-        name_tokens: name_tokens(&statement.counterparty_name),
     }
 }
 
@@ -277,7 +275,6 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
         duplicate_of: None,
         manual: false,
         counterparty_clabe: None,
-        name_tokens: name_tokens(&line.partner),
     }
 }
 
@@ -319,6 +316,16 @@ impl Prepared<'_> {
         match side {
             Side::Statement => &self.statements_raw[line.source_index].id,
             Side::Move => &self.moves_raw[line.source_index].id,
+        }
+    }
+
+    /// Words of the counterparty name (statement) or partner (Odoo line), computed when a tier needs
+    /// them rather than for every line.
+    pub fn name_tokens(&self, side: Side, index: usize) -> Vec<String> {
+        let line = self.line(side, index);
+        match side {
+            Side::Statement => name_tokens(&self.statements_raw[line.source_index].counterparty_name),
+            Side::Move => name_tokens(&self.moves_raw[line.source_index].partner),
         }
     }
 

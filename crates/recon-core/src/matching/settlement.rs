@@ -29,9 +29,9 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
             by_reference.entry((family, canonical.to_owned())).or_default().push(m);
         }
     }
-    let mut by_partner: HashMap<&[String], Vec<usize>> = HashMap::default();
+    let mut by_partner: HashMap<Vec<String>, Vec<usize>> = HashMap::default();
     for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
-        let tokens = work.line_move(m).name_tokens.as_slice();
+        let tokens = work.prepared.name_tokens(super::Side::Move, work.moves[m]);
         if !tokens.is_empty() {
             by_partner.entry(tokens).or_default().push(m);
         }
@@ -115,7 +115,7 @@ enum SumOutcome {
     Truncated,
 }
 
-fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<&[String], Vec<usize>>) -> SumOutcome {
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<Vec<String>, Vec<usize>>) -> SumOutcome {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let target = statement.amount_minor;
@@ -123,8 +123,9 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<&[String
     // once accents and legal forms are folded), so a batch is one payer's lines, never strangers'
     // amounts that happen to add up.
     let mut candidates: Vec<(i64, usize)> = Vec::new();
-    if !statement.name_tokens.is_empty() {
-        for &m in by_partner.get(statement.name_tokens.as_slice()).map(Vec::as_slice).unwrap_or_default() {
+    let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
+    if !statement_tokens.is_empty() {
+        for &m in by_partner.get(&statement_tokens).map(Vec::as_slice).unwrap_or_default() {
             let line = work.line_move(m);
             let same_sign = (line.amount_minor > 0) == (target > 0);
             if work.move_used[m] || !same_sign || line.amount_minor.abs() >= target.abs() {

@@ -315,10 +315,8 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
     }
     let mut claimants: HashMap<usize, usize> = HashMap::default();
     let mut corroborated_claimants: HashMap<usize, usize> = HashMap::default();
-    let corroborations: Vec<Vec<Vec<String>>> = candidates
-        .iter()
-        .map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work.statement(*s), work.line_move(m))).collect())
-        .collect();
+    let corroborations: Vec<Vec<Vec<String>>> =
+        candidates.iter().map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work, *s, m)).collect()).collect();
     for ((_, found), corroboration) in candidates.iter().zip(&corroborations) {
         for (&(_, m), agreed) in found.iter().zip(corroboration) {
             *claimants.entry(m).or_default() += 1;
@@ -354,15 +352,20 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
     }
 }
 
-/// What else agrees between a statement line and an Odoo line: counterparty name against partner,
-/// counterparty CLABE against a CLABE in the Odoo text.
-pub(super) fn corroboration(statement: &Line, line: &Line) -> Vec<String> {
+/// What else agrees between statement position `s` and move position `m`: counterparty name against
+/// partner, counterparty CLABE against a CLABE in the Odoo text.
+pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<String> {
+    let (statement, line) = (work.statement(s), work.line_move(m));
     let mut agreed = Vec::new();
-    let shared = statement.name_tokens.iter().filter(|t| line.name_tokens.contains(t)).count();
-    // Two shared words (a given and a family name, or a company's two distinctive words), or the same
-    // single word: one common surname alone corroborates nothing.
-    if shared >= 2 || (shared == 1 && statement.name_tokens.len() == 1 && line.name_tokens.len() == 1) {
-        agreed.push("counterparty_name".to_owned());
+    let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
+    if !statement_tokens.is_empty() {
+        let line_tokens = work.prepared.name_tokens(super::Side::Move, work.moves[m]);
+        let shared = statement_tokens.iter().filter(|t| line_tokens.contains(t)).count();
+        // Two shared words (a given and a family name, or a company's two distinctive words), or the
+        // same single word: one common surname alone corroborates nothing.
+        if shared >= 2 || (shared == 1 && statement_tokens.len() == 1 && line_tokens.len() == 1) {
+            agreed.push("counterparty_name".to_owned());
+        }
     }
     if let Some(clabe) = &statement.counterparty_clabe
         && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && &r.canonical == clabe)
