@@ -1,0 +1,163 @@
+//! From the core's outcome to the store's rows: matches, cases and KPI rows.
+
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::{Context, Result};
+use recon_core::currency::Currency;
+use recon_core::matching::{Exception, KpiCell, KpiReport, Match, Review, Side};
+use recon_io::Provenance;
+use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, KpiRow, MatchReview, MatchWrite, RunKpi};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// Where the items of the run came from, by side and id: cases point the analyst at file and line.
+#[derive(Debug, Default)]
+pub struct Provenances {
+    /// Statement lines by id.
+    pub statements: HashMap<String, Provenance>,
+    /// Odoo lines by id.
+    pub moves: HashMap<String, Provenance>,
+}
+
+impl Provenances {
+    fn of(&self, side: Side, id: &str) -> Option<&Provenance> {
+        match side {
+            Side::Statement => self.statements.get(id),
+            Side::Move => self.moves.get(id),
+        }
+    }
+}
+
+fn item_side(side: Side) -> ItemSide {
+    match side {
+        Side::Statement => ItemSide::Statement,
+        Side::Move => ItemSide::Move,
+    }
+}
+
+/// A core match as the store writes it.
+pub fn match_write(found: &Match) -> Result<MatchWrite> {
+    let explanation = &found.explanation;
+    let mut items = vec![ItemRef { side: ItemSide::Statement, item_id: found.statement_id.clone() }];
+    items.extend(found.move_line_ids.iter().map(|id| ItemRef { side: ItemSide::Move, item_id: id.clone() }));
+    Ok(MatchWrite {
+        match_id: found.match_id.clone(),
+        rule: explanation.rule.as_str().to_owned(),
+        review: match found.review {
+            Review::Auto => MatchReview::Auto,
+            Review::NeedsReview => MatchReview::NeedsReview,
+        },
+        account: found.account.clone(),
+        business_date: found.business_date,
+        amount: explanation.amount.to_string(),
+        currency: explanation.amount.currency.code().to_owned(),
+        reference_kind: explanation.reference_kind.map(|kind| kind.as_str().to_owned()),
+        reference: explanation.reference.clone(),
+        date_delta_banking_days: explanation.date_delta_banking_days,
+        explanation: serde_json::to_value(explanation)
+            .with_context(|| format!("serializing the explanation of match {}", found.match_id))?,
+        items,
+    })
+}
+
+/// A core exception as the store writes it: the whole exception is the evidence; the external ids are
+/// what an analyst searches for in NEON and Odoo.
+pub fn case_write(exception: &Exception, provenances: &Provenances) -> Result<CaseWrite> {
+    let evidence = serde_json::to_value(exception)
+        .with_context(|| format!("serializing the evidence of case {}", exception.case_id))?;
+    let items = exception
+        .items
+        .iter()
+        .map(|item| CaseItemRef {
+            side: item_side(item.side),
+            item_id: item.id.clone(),
+            fingerprint: Some(item.fingerprint.to_string()),
+        })
+        .collect();
+    Ok(CaseWrite {
+        case_id: exception.case_id.clone(),
+        kind: exception.kind.as_str().to_owned(),
+        account: exception.account.clone(),
+        business_date: exception.business_date,
+        amount: Some(exception.amount.to_string()),
+        currency: Some(exception.amount.currency.code().to_owned()),
+        summary: exception.summary.clone(),
+        evidence,
+        external_ids: external_ids(exception, provenances),
+        items,
+    })
+}
+
+/// NEON ids, Odoo move names and line ids, the references found, and where each item was read.
+fn external_ids(exception: &Exception, provenances: &Provenances) -> serde_json::Value {
+    let mut neon_ids = Vec::new();
+    let mut odoo_line_ids = Vec::new();
+    let mut odoo_move_names = BTreeSet::new();
+    let mut references = BTreeSet::new();
+    let mut sources = Vec::new();
+    for item in &exception.items {
+        match item.side {
+            Side::Statement => neon_ids.push(item.id.clone()),
+            Side::Move => odoo_line_ids.push(item.id.clone()),
+        }
+        if let Some(name) = item.move_name.as_ref().filter(|name| !name.is_empty()) {
+            odoo_move_names.insert(name.clone());
+        }
+        for reference in &item.references {
+            references.insert((reference.kind.as_str(), reference.canonical.clone()));
+        }
+        if let Some(provenance) = provenances.of(item.side, &item.id) {
+            sources.push(json!({"side": item_side(item.side), "id": item.id, "file": provenance.file.display().to_string(), "line": provenance.line}));
+        }
+    }
+    let references: Vec<serde_json::Value> =
+        references.into_iter().map(|(kind, canonical)| json!({"kind": kind, "reference": canonical})).collect();
+    json!({
+        "neon_ids": neon_ids,
+        "odoo_move_names": odoo_move_names,
+        "odoo_line_ids": odoo_line_ids,
+        "references": references,
+        "sources": sources,
+    })
+}
+
+/// Minor units as a decimal string of `currency` (`123450` MXN -> `1234.50`).
+pub fn decimal_string(amount_minor: i128, currency: Currency) -> Result<String> {
+    let value = Decimal::try_from_i128_with_scale(amount_minor, currency.minor_units())
+        .with_context(|| format!("{amount_minor} minor units of {currency} do not fit a decimal"))?;
+    Ok(value.to_string())
+}
+
+/// The store's per-account, per-day KPI rows of a report.
+pub fn kpi_rows(report: &KpiReport) -> Result<Vec<KpiRow>> {
+    report
+        .per_day
+        .iter()
+        .map(|day| {
+            Ok(KpiRow {
+                account: day.account.clone(),
+                business_date: day.business_date,
+                statement_lines: day.cell.statement_lines,
+                matched_lines: day.cell.matched_lines,
+                statement_amount: decimal_string(day.cell.statement_amount_minor, day.currency)?,
+                matched_amount: decimal_string(day.cell.matched_amount_minor, day.currency)?,
+                currency: day.currency.code().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The headline KPI: the overall count rate, and the lowest per-currency amount rate (a sum across
+/// currencies means nothing; with one currency it is simply that currency's rate). A range with no
+/// statement line has no rate: it is stored as `0`, and the run exits as below the threshold.
+pub fn run_kpi(report: &KpiReport, full_report: serde_json::Value) -> RunKpi {
+    let overall: &KpiCell = &report.overall;
+    let amount_rate = report.overall_by_currency.values().filter_map(|cell| cell.amount_rate).min();
+    let text = |rate: Option<Decimal>| rate.unwrap_or(Decimal::ZERO).to_string();
+    RunKpi {
+        report: full_report,
+        count_rate: text(overall.count_rate),
+        amount_rate: text(amount_rate),
+        threshold: report.threshold.to_string(),
+    }
+}

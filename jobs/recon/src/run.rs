@@ -1,0 +1,358 @@
+//! `recon run`: read, reconcile, write everything in one transaction, report the KPI.
+//!
+//! Order of work: configuration (exit 2 before anything else), store and lock (exit 4 / 5), inputs
+//! (exit 2 on a bad row unless `--skip-bad-rows`), reconciliation, then one `write_run` transaction.
+//! A run that fails or is killed before the commit leaves no run, match, case, KPI or quarantine row.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_with_manual};
+use recon_store::{
+    ItemSide, MatchFilter, MatchReview, MatchStatus, RunHeader, RunInput, RunMode, RunScope, RunWrite, Store,
+};
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::cli::RunArgs;
+use crate::config::{self, Settings};
+use crate::exit::Exit;
+use crate::input::{self, BadRow, Loaded};
+use crate::mapping::{self, Provenances};
+use crate::report::{self, RunReport, TopException};
+use crate::scope::{self, DateRange, SideCounts};
+use crate::terminal;
+
+/// Test hook: milliseconds to sleep while holding the lock, after everything is computed and right
+/// before the write transaction, so tests can kill a run or race a second one at a known point.
+pub const PAUSE_ENV: &str = "RECON_TEST_PAUSE_BEFORE_WRITE_MS";
+
+/// Who and what a run is.
+#[derive(Clone, Debug)]
+struct Identity {
+    run_id: String,
+    correlation_id: String,
+    mode: RunMode,
+    operator: String,
+    started_at: DateTime<Utc>,
+}
+
+/// Runs `recon run`; the outcome is [`Exit::Done`] or [`Exit::BelowThreshold`].
+pub async fn run(args: &RunArgs, store_url: &str) -> Result<Exit> {
+    let settings = config::load(&args.config)?;
+    let started_at = Utc::now();
+    let today = started_at.with_timezone(&settings.zone).date_naive();
+    let range = scope::resolve_range(args.from, args.to, settings.lookback_days, today)?;
+    let run_id = new_run_id(started_at);
+    let identity = Identity {
+        correlation_id: args.correlation_id.clone().unwrap_or_else(|| format!("recon-{run_id}")),
+        mode: args.mode.into(),
+        operator: args.operator.clone().unwrap_or_else(|| default_operator(args.mode.into())),
+        run_id,
+        started_at,
+    };
+    let span = tracing::info_span!("run", run_id = %identity.run_id, correlation_id = %identity.correlation_id);
+    execute(args, store_url, &settings, range, &identity).instrument(span).await
+}
+
+/// A unique, sortable run id: start instant plus 8 hex digits of a hash of the instant and the pid.
+fn new_run_id(started_at: DateTime<Utc>) -> String {
+    let nanos = started_at.timestamp_nanos_opt().unwrap_or_default();
+    let seed = format!("{nanos}/{}", std::process::id());
+    let suffix = &blake3::hash(seed.as_bytes()).to_hex()[..8];
+    format!("R-{}-{suffix}", started_at.format("%Y%m%dT%H%M%SZ"))
+}
+
+fn default_operator(mode: RunMode) -> String {
+    match mode {
+        RunMode::Nightly => "scheduler".to_owned(),
+        RunMode::Manual => {
+            std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+        }
+    }
+}
+
+async fn execute(
+    args: &RunArgs,
+    store_url: &str,
+    settings: &Settings,
+    range: DateRange,
+    identity: &Identity,
+) -> Result<Exit> {
+    let redacted = terminal::redact_url(store_url);
+    tracing::info!(store = %redacted, %range, mode = %identity.mode, operator = %identity.operator, "run started");
+    let store = Store::open(store_url).await.with_context(|| format!("opening store {redacted}"))?;
+    let lock_scope = format!("{} run {} for {range} by {}", identity.mode, identity.run_id, identity.operator);
+    let lock = store.try_lock(&lock_scope).await.with_context(|| format!("taking the run lock of {redacted}"))?;
+    let manual = manual_assignments(&store).await?;
+    let (run_write, mut report) = prepare(args, settings, range, identity, &manual)?;
+    pause_for_tests().await;
+    let written = store.write_run(&run_write).await;
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(error) => {
+            record_failure(&store, &run_write.header, &error).await;
+            return Err(error).with_context(|| format!("writing run {} to {redacted}", identity.run_id));
+        }
+    };
+    lock.release().await.context("releasing the run lock")?;
+    report.store = Some(summary);
+    print!("{}", report::render(&report, settings));
+    let exit = if below_threshold(&report.kpi) { Exit::BelowThreshold } else { Exit::Done };
+    tracing::info!(count_rate = %run_write.kpi.count_rate, exit_code = exit.code(), "run finished");
+    Ok(exit)
+}
+
+/// The lines of active manual matches in the store: a person matched them, so the tiers leave them
+/// alone and the KPI counts them as reconciled (a run never supersedes a manual match).
+async fn manual_assignments(store: &Store) -> Result<ManualAssignments> {
+    let filter =
+        MatchFilter { status: Some(MatchStatus::Active), review: Some(MatchReview::Manual), ..MatchFilter::default() };
+    let manual = store.matches(&filter).await.context("reading manual matches")?;
+    let mut assignments = ManualAssignments::default();
+    for item in manual.iter().flat_map(|m| &m.items) {
+        match item.side {
+            ItemSide::Statement => assignments.statement_ids.insert(item.item_id.clone()),
+            ItemSide::Move => assignments.move_line_ids.insert(item.item_id.clone()),
+        };
+    }
+    Ok(assignments)
+}
+
+/// Below the threshold overall or for any account; a range with no statement line at all also fails
+/// the check: an empty night is more likely a broken feed than a quiet bank.
+fn below_threshold(kpi: &KpiReport) -> bool {
+    kpi.below_threshold || kpi.overall.count_rate.is_none()
+}
+
+async fn pause_for_tests() {
+    let Some(ms) = std::env::var(PAUSE_ENV).ok().and_then(|v| v.parse::<u64>().ok()) else { return };
+    tracing::warn!(ms, "test hook {PAUSE_ENV}: pausing before the write transaction");
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Records the failed run (header and error only), best effort: the store may be what failed.
+async fn record_failure(store: &Store, header: &RunHeader, error: &recon_store::StoreError) {
+    if let Err(second) = store.record_failed_run(header, &error.to_string()).await {
+        tracing::error!(%second, "could not record the failed run either");
+    }
+}
+
+/// The typed, filtered inputs of a run.
+struct Inputs {
+    statements: Loaded<recon_core::matching::StatementLine>,
+    moves: Loaded<recon_core::matching::MoveLine>,
+    run_inputs: Vec<RunInput>,
+}
+
+fn read_inputs(args: &RunArgs, settings: &Settings) -> Result<Inputs> {
+    let progress = terminal::progress("reading statement lines");
+    let statements = input::read_statements(&args.statements, &settings.statements, settings.zone, &progress)?;
+    progress.finish_and_clear();
+    let progress = terminal::progress("reading Odoo lines");
+    let moves = input::read_moves(&args.moves, &settings.moves, &progress)?;
+    progress.finish_and_clear();
+    let run_inputs = vec![
+        run_input(&settings.statements.name, &args.statements, statements.rows())?,
+        run_input(&settings.moves.name, &args.moves, moves.rows())?,
+    ];
+    Ok(Inputs { statements, moves, run_inputs })
+}
+
+fn run_input(name: &str, path: &Path, rows: u64) -> Result<RunInput> {
+    Ok(RunInput { name: name.to_owned(), path: path.display().to_string(), blake3: input::hash(path)?, rows })
+}
+
+/// Reads, reconciles and builds everything the run writes, plus the report to print.
+fn prepare(
+    args: &RunArgs,
+    settings: &Settings,
+    range: DateRange,
+    identity: &Identity,
+    manual: &ManualAssignments,
+) -> Result<(RunWrite, RunReport)> {
+    let read_started = Instant::now();
+    let inputs = read_inputs(args, settings)?;
+    let bad_rows: Vec<BadRow> = inputs.statements.bad_rows.iter().chain(&inputs.moves.bad_rows).cloned().collect();
+    if !bad_rows.is_empty() && !args.skip_bad_rows {
+        return Err(input::bad_rows_error(&bad_rows));
+    }
+    for row in &bad_rows {
+        tracing::warn!(row = %row, "bad row quarantined");
+    }
+    let read_ms = read_started.elapsed().as_millis();
+    let reconcile_started = Instant::now();
+    let reconciled = reconcile_inputs(inputs, settings, range, manual);
+    let timings = serde_json::json!({ "read_ms": read_ms, "reconcile_ms": reconcile_started.elapsed().as_millis() });
+    let header = RunHeader {
+        run_id: identity.run_id.clone(),
+        mode: identity.mode,
+        operator: identity.operator.clone(),
+        correlation_id: identity.correlation_id.clone(),
+        scope: RunScope {
+            accounts: settings.accounts.iter().map(|a| a.clabe.clone()).collect(),
+            date_from: range.from,
+            date_to: range.to,
+        },
+        inputs: reconciled.run_inputs.clone(),
+        config_blake3: settings.blake3.clone(),
+        started_at: identity.started_at,
+        finished_at: Utc::now(),
+        timings,
+    };
+    let run_write = run_write(header, &reconciled, &bad_rows)?;
+    let report = RunReport {
+        run_id: identity.run_id.clone(),
+        correlation_id: identity.correlation_id.clone(),
+        range,
+        context: reconciled.context,
+        inputs: reconciled.run_inputs,
+        counts: reconciled.counts,
+        top_exceptions: TopException::top(&reconciled.owned.exceptions, report::TOP_EXCEPTIONS),
+        kpi: reconciled.owned.kpi,
+        store: None,
+    };
+    Ok((run_write, report))
+}
+
+/// The outcome of reconciling a run's inputs, restricted to what the run owns.
+struct Reconciled {
+    owned: Owned,
+    counts: RunCounts,
+    context: DateRange,
+    provenances: Provenances,
+    quarantined: Quarantined,
+    run_inputs: Vec<RunInput>,
+}
+
+/// Filters the inputs to the context, reconciles them and keeps what the run owns (see `scope`).
+fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manual: &ManualAssignments) -> Reconciled {
+    let context = scope::context_range(range, settings.context_banking_days, &settings.match_config.calendar);
+    let (statements, statement_counts) =
+        scope::filter_statements(inputs.statements.lines, settings.zone, range, context);
+    let (moves, move_counts) = scope::filter_moves(inputs.moves.lines, range, context);
+    tracing::info!(
+        statements_in_range = statement_counts.in_range,
+        statements_in_margin = statement_counts.in_margin,
+        statements_outside = statement_counts.outside,
+        moves_in_range = move_counts.in_range,
+        moves_in_margin = move_counts.in_margin,
+        moves_outside = move_counts.outside,
+        %context,
+        "inputs read"
+    );
+    let outcome = reconcile_with_manual(&statements, &moves, &settings.match_config, manual);
+    let owned = Owned::select(outcome.matches, outcome.exceptions, &outcome.kpi, range);
+    let quarantined = Quarantined {
+        statement_rows: inputs.statements.bad_rows.len() as u64,
+        move_rows: inputs.moves.bad_rows.len() as u64,
+    };
+    let sides = Sides { statements: statement_counts, moves: move_counts };
+    let counts = RunCounts::new(&owned, sides, outcome.counts, quarantined);
+    let provenances = Provenances { statements: inputs.statements.provenance, moves: inputs.moves.provenance };
+    Reconciled { owned, counts, context, provenances, quarantined, run_inputs: inputs.run_inputs }
+}
+
+/// Everything the run writes, in the store's terms.
+fn run_write(header: RunHeader, reconciled: &Reconciled, bad_rows: &[BadRow]) -> Result<RunWrite> {
+    let owned = &reconciled.owned;
+    let kpi_section = KpiSection { kpi: owned.kpi.clone(), quarantined: reconciled.quarantined };
+    Ok(RunWrite {
+        counts: serde_json::to_value(&reconciled.counts).context("serializing the run counts")?,
+        kpi: mapping::run_kpi(&owned.kpi, serde_json::to_value(&kpi_section).context("serializing the KPI")?),
+        kpi_rows: mapping::kpi_rows(&owned.kpi)?,
+        matches: owned.matches.iter().map(mapping::match_write).collect::<Result<_>>()?,
+        cases: owned
+            .exceptions
+            .iter()
+            .map(|exception| mapping::case_write(exception, &reconciled.provenances))
+            .collect::<Result<_>>()?,
+        quarantine: bad_rows.iter().map(BadRow::to_quarantine).collect(),
+        header,
+    })
+}
+
+/// What the run owns: matches, exceptions and KPI of business dates in its range.
+struct Owned {
+    matches: Vec<recon_core::matching::Match>,
+    exceptions: Vec<recon_core::matching::Exception>,
+    kpi: KpiReport,
+}
+
+impl Owned {
+    fn select(
+        matches: Vec<recon_core::matching::Match>,
+        exceptions: Vec<recon_core::matching::Exception>,
+        kpi: &KpiReport,
+        range: DateRange,
+    ) -> Owned {
+        Owned {
+            matches: matches.into_iter().filter(|m| range.contains(m.business_date)).collect(),
+            exceptions: exceptions.into_iter().filter(|e| range.contains(e.business_date)).collect(),
+            kpi: scope::kpi_in_range(kpi, range),
+        }
+    }
+}
+
+/// Rows set aside by `--skip-bad-rows`.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Quarantined {
+    /// Statement rows.
+    pub statement_rows: u64,
+    /// Odoo rows.
+    pub move_rows: u64,
+}
+
+/// How each side's lines fell with respect to the run's dates.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Sides {
+    /// Statement lines.
+    pub statements: SideCounts,
+    /// Odoo lines.
+    pub moves: SideCounts,
+}
+
+/// The run's counts, as stored in the run row and printed.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunCounts {
+    /// Lines per side, by date.
+    pub lines: Sides,
+    /// Rows quarantined.
+    pub quarantined: Quarantined,
+    /// Matches written, by rule.
+    pub matches_by_rule: BTreeMap<String, u64>,
+    /// Matches written that need a person's review.
+    pub matches_needing_review: u64,
+    /// Cases written, by kind.
+    pub exceptions_by_kind: BTreeMap<String, u64>,
+    /// The core's counts over everything reconciled (range and margin).
+    pub reconciled: Counts,
+}
+
+impl RunCounts {
+    fn new(owned: &Owned, lines: Sides, reconciled: Counts, quarantined: Quarantined) -> RunCounts {
+        let mut matches_by_rule = BTreeMap::new();
+        for found in &owned.matches {
+            *matches_by_rule.entry(found.explanation.rule.as_str().to_owned()).or_default() += 1;
+        }
+        let mut exceptions_by_kind = BTreeMap::new();
+        for exception in &owned.exceptions {
+            *exceptions_by_kind.entry(exception.kind.as_str().to_owned()).or_default() += 1;
+        }
+        let matches_needing_review =
+            owned.matches.iter().filter(|m| m.review == recon_core::matching::Review::NeedsReview).count() as u64;
+        RunCounts { lines, quarantined, matches_by_rule, matches_needing_review, exceptions_by_kind, reconciled }
+    }
+}
+
+/// The KPI as stored with the run: the core's report for the range plus the quarantined rows, which are
+/// not in the rates (their account or date may be what is unreadable) but are reported beside them.
+#[derive(Serialize)]
+struct KpiSection {
+    #[serde(flatten)]
+    kpi: KpiReport,
+    quarantined: Quarantined,
+}

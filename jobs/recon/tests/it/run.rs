@@ -1,0 +1,194 @@
+//! `recon run` end to end: report, exit codes, idempotence, atomicity, the lock.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use crate::support::{Workspace, column, demo, run};
+
+const RULES: [&str; 7] = [
+    "fingerprint",
+    "reference_amount",
+    "amount_date",
+    "amount_date_corroborated",
+    "settlement_reference",
+    "settlement_net_of_fees",
+    "settlement_sum",
+];
+
+const KINDS: [&str; 7] = [
+    "unmatched_statement",
+    "unmatched_move",
+    "duplicate",
+    "amount_mismatch",
+    "currency_mismatch",
+    "date_out_of_window",
+    "ambiguous",
+];
+
+#[test]
+fn demo_run_reports_the_kpi_and_exits_3_below_threshold() {
+    let workspace = Workspace::new();
+    let ran = workspace.run_demo(&[]).expect_code(3);
+    for expected in [
+        "KPI by account (alert below 95.00 %)",
+        "646180111805034237  STP concentradora  MXN     12        8       1     66.66 %",
+        "012180001198765436  BBVA operativa     MXN      8        5       0     62.50 %",
+        "014180655001234563  Santander USD      USD      3        2       0     66.66 %",
+        "all accounts                           *       23       15       1     65.21 %",
+        "Matches by rule: amount_date 2, amount_date_corroborated 1, fingerprint 6, reference_amount 3, settlement_net_of_fees 1, settlement_reference 1, settlement_sum 1 (needing review: 1)",
+        "Exceptions by kind: ambiguous 1, amount_mismatch 2, currency_mismatch 1, date_out_of_window 1, duplicate 1, unmatched_move 2, unmatched_statement 2",
+        "Largest exceptions",
+        "cents booked as pesos",
+        "Result: BELOW THRESHOLD: overall count rate 65.21 %",
+    ] {
+        assert!(ran.stdout.contains(expected), "{expected:?} not in:\n{}", ran.stdout);
+    }
+    // Every log line of the run names it.
+    let run_id = workspace.contents().runs[0].header.run_id.clone();
+    let run_lines: Vec<&str> = ran.stderr.lines().filter(|l| l.contains(" INFO ") || l.contains(" WARN ")).collect();
+    assert!(!run_lines.is_empty());
+    assert!(run_lines.iter().all(|l| l.contains(&format!("run_id={run_id}"))), "{}", ran.stderr);
+}
+
+#[test]
+fn demo_shows_every_match_rule_and_every_exception_kind() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let rules = column(&workspace.export("matches"), "rule");
+    for rule in RULES {
+        assert!(rules.iter().any(|r| r == rule), "rule {rule} missing from {rules:?}");
+    }
+    let kinds = column(&workspace.export("cases"), "kind");
+    for kind in KINDS {
+        assert!(kinds.iter().any(|k| k == kind), "kind {kind} missing from {kinds:?}");
+    }
+    let contents = workspace.contents();
+    assert_eq!((contents.runs.len(), contents.matches.len(), contents.cases.len()), (1, 15, 10));
+    // Lines of the context margin are reconciled but not written: statement 884090 (2026-10-09).
+    let matches = workspace.export("matches");
+    assert!(!matches.contains(",884090,"), "{matches}");
+    // The Friday-evening SPEI is matched to an Odoo line dated after the range (edge match).
+    assert!(matches.contains(",884111,"), "{matches}");
+}
+
+#[test]
+fn second_identical_run_changes_nothing() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let (matches, cases) = (workspace.export("matches"), workspace.export("cases"));
+    let before = workspace.contents();
+    let again = workspace.run_demo(&[]).expect_code(3);
+    assert!(again.stdout.contains("Store: matches 0 new, 15 kept, 0 reactivated, 0 superseded; cases 0 opened, 10 seen again, 0 reopened, 0 auto-resolved"), "{}", again.stdout);
+    assert_eq!(workspace.export("matches"), matches);
+    assert_eq!(workspace.export("cases"), cases);
+    let after = workspace.contents();
+    assert_eq!(after.runs.len(), 2);
+    assert_eq!(after.cases.len(), before.cases.len());
+    assert_eq!(after.matches.len(), before.matches.len());
+}
+
+#[test]
+fn parquet_inputs_give_the_same_matches_and_cases_as_csv() {
+    let csv = Workspace::new();
+    csv.run_demo(&[]).expect_code(3);
+    let parquet = Workspace::new();
+    let mut command = parquet.run_command(&demo("neon_statement_lines.parquet"), &demo("odoo_move_lines.parquet"), &[]);
+    run(&mut command).expect_code(3);
+    assert_eq!(parquet.export("matches"), csv.export("matches"));
+    assert_eq!(parquet.export("cases"), csv.export("cases"));
+}
+
+/// Starts a demo run that pauses before its write transaction; returns once it has paused.
+fn paused_run(workspace: &Workspace) -> std::process::Child {
+    let mut command = workspace.run_command(&demo("neon_statement_lines.csv"), &demo("odoo_move_lines.csv"), &[]);
+    command.env("RECON_TEST_PAUSE_BEFORE_WRITE_MS", "600000").stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let paused = lines.by_ref().map_while(Result::ok).any(|line| line.contains("pausing before the write transaction"));
+    assert!(paused, "the run ended before pausing");
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+#[test]
+fn killed_run_leaves_nothing_behind_and_the_next_run_succeeds() {
+    let workspace = Workspace::new();
+    let mut child = paused_run(&workspace);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(workspace.contents().is_empty(), "a killed run wrote something");
+    workspace.run_demo(&[]).expect_code(3);
+    let contents = workspace.contents();
+    assert_eq!((contents.runs.len(), contents.matches.len(), contents.cases.len()), (1, 15, 10));
+}
+
+#[test]
+fn concurrent_run_is_refused_with_exit_5() {
+    let workspace = Workspace::new();
+    let mut child = paused_run(&workspace);
+    let refused = workspace.run_demo(&["--mode", "manual", "--operator", "ana"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let refused = refused.expect_code(5);
+    assert!(refused.stderr.contains("the store is locked"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("held by pid"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("nightly run R-"), "{}", refused.stderr);
+    assert!(workspace.contents().is_empty());
+}
+
+/// Yesterday in Mexico City.
+fn yesterday() -> chrono::NaiveDate {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
+    today.pred_opt().unwrap()
+}
+
+#[test]
+fn default_range_is_lookback_days_ending_yesterday_and_an_empty_night_alerts() {
+    let workspace = Workspace::new();
+    let before = yesterday();
+    let mut command = workspace.recon(&["run", "--statements"]);
+    command.arg(demo("neon_statement_lines.csv")).arg("--moves").arg(demo("odoo_move_lines.csv"));
+    command.arg("--config").arg(demo("recon.toml"));
+    let ran = run(&mut command).expect_code(3);
+    let after = yesterday();
+    assert!(ran.stdout.contains("Result: NO STATEMENT LINES in the range"), "{}", ran.stdout);
+    let scope = workspace.contents().runs[0].header.scope.clone();
+    assert!(scope.date_to == before || scope.date_to == after, "{scope:?}");
+    assert_eq!((scope.date_to - scope.date_from).num_days(), 6, "lookback_days = 7");
+}
+
+#[test]
+fn json_logs_carry_the_run_id_on_every_line() {
+    let workspace = Workspace::new();
+    let ran = workspace.run_demo(&["--log-format", "json"]).expect_code(3);
+    let run_id = workspace.contents().runs[0].header.run_id.clone();
+    let lines: Vec<serde_json::Value> = ran.stderr.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(lines.len() >= 3, "{}", ran.stderr);
+    for line in &lines {
+        assert_eq!(line["span"]["run_id"], run_id.as_str(), "{line}");
+    }
+    // A failure is one JSON line too.
+    let mut command = workspace.recon(&["--log-format", "json", "cases", "show", "C-0"]);
+    let ran = run(&mut command).expect_code(2);
+    let error: serde_json::Value = serde_json::from_str(ran.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["level"], "ERROR");
+    assert!(error["fields"]["message"].as_str().unwrap().contains("case C-0 not found"));
+}
+
+#[test]
+fn run_with_explicit_correlation_id_tags_cases() {
+    let workspace = Workspace::new();
+    workspace
+        .run_demo(&["--correlation-id", "airflow-2026-10-17", "--mode", "manual", "--operator", "ana"])
+        .expect_code(3);
+    let contents = workspace.contents();
+    assert_eq!(contents.runs[0].header.correlation_id, "airflow-2026-10-17");
+    assert_eq!(contents.runs[0].header.operator, "ana");
+    assert!(contents.cases.iter().all(|c| c.correlation_id == "airflow-2026-10-17"));
+    let inputs = &contents.runs[0].header.inputs;
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(inputs[0].rows, 25);
+    assert_eq!(inputs[0].blake3, recon_io::blake3_file(demo("neon_statement_lines.csv")).unwrap());
+}
