@@ -1,7 +1,7 @@
 //! The sans-IO core of recon: it reads text and records and returns values. No files, no database,
 //! no clock, no environment.
 //!
-//! - [`reference`]: typed SPEI/OXXO/Conekta references found in free text;
+//! - [`reference`](mod@reference): typed SPEI/OXXO/Conekta references found in free text;
 //! - [`clabe`]: CLABE validation against the check digit and the Banxico catalogue;
 //! - [`money`] and [`currency`]: exact amounts in minor units, never through a float;
 //! - [`time`] and [`calendar`]: business dates in an IANA zone, SPEI operation dates, banking days;
