@@ -32,8 +32,9 @@ pub struct Bank {
 
 const CATALOGUE_CSV: &str = include_str!("../data/banxico.csv");
 
-fn catalogue() -> &'static HashMap<String, Bank> {
-    static CATALOGUE: OnceLock<HashMap<String, Bank>> = OnceLock::new();
+/// The catalogue keyed by the prefix as a number, so validating a CLABE allocates nothing.
+fn catalogue() -> &'static HashMap<u16, Bank> {
+    static CATALOGUE: OnceLock<HashMap<u16, Bank>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
         CATALOGUE_CSV
             .lines()
@@ -44,7 +45,8 @@ fn catalogue() -> &'static HashMap<String, Bank> {
                 let prefix = fields.next().unwrap_or_default().trim().to_owned();
                 let institution_code = fields.next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
                 let name = fields.next().unwrap_or_default().trim().trim_matches('"').to_owned();
-                (prefix.clone(), Bank { prefix, institution_code, name })
+                let number: u16 = prefix.parse().expect("data/banxico.csv prefixes are three digits");
+                (number, Bank { prefix, institution_code, name })
             })
             .collect()
     })
@@ -52,7 +54,10 @@ fn catalogue() -> &'static HashMap<String, Bank> {
 
 /// Looks up a three-digit bank prefix in the Banxico catalogue.
 pub fn bank_by_prefix(prefix: &str) -> Option<&'static Bank> {
-    catalogue().get(prefix)
+    if prefix.len() != 3 {
+        return None;
+    }
+    catalogue().get(&prefix.parse::<u16>().ok()?)
 }
 
 /// The 3-7-1 check digit of the first 17 digits.
@@ -84,7 +89,8 @@ impl Clabe {
             return Err(Error::ClabeCheckDigit { value: text.to_owned(), found: digits[17], expected });
         }
         let clabe = Clabe { digits };
-        if bank_by_prefix(&clabe.bank_prefix()).is_none() {
+        let prefix_number = u16::from(digits[0]) * 100 + u16::from(digits[1]) * 10 + u16::from(digits[2]);
+        if !catalogue().contains_key(&prefix_number) {
             return Err(Error::ClabeUnknownBank { value: text.to_owned(), prefix: clabe.bank_prefix() });
         }
         Ok(clabe)

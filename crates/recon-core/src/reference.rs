@@ -155,6 +155,9 @@ pub const REFERENCES_PER_TEXT_MAX: usize = 16;
 /// ```
 pub fn extract_references(text: &str, source: TextSource) -> Vec<Reference> {
     let text = truncate(text, TEXT_LENGTH_MAX);
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
     let tokens = tokenize(text);
     let mut consumed = vec![false; tokens.len()];
     let mut found: Vec<(usize, Reference)> = Vec::new();
