@@ -8,7 +8,7 @@
 
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Postgres, Row};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Row};
 
 use crate::Error;
 use crate::connect::{Session, timed_out};
@@ -175,7 +175,7 @@ pub(crate) async fn fetch_all(
         let timeout = session.database().statement_timeout();
         let connection = session.connection().await?;
         let query = bind_all(sqlx::query(AssertSqlSafe(sql)), params).persistent(false);
-        let result = tokio::time::timeout(timeout, query.fetch_all(connection))
+        let result = tokio::time::timeout(timeout, fetch_in_transaction(connection, query))
             .await
             .unwrap_or_else(|_elapsed| Err(timed_out("no answer", timeout)));
         if result.as_ref().is_err_and(is_transient) {
@@ -185,6 +185,21 @@ pub(crate) async fn fetch_all(
     })
     .await?;
     session.add_retries(attempts - 1);
+    Ok(rows)
+}
+
+/// Runs `query` inside its own transaction. sqlx sends an unnamed statement's Parse and
+/// its Bind/Execute in two round trips, each ending with a Sync; PgBouncer in transaction
+/// mode (Neon's pooled endpoint) may hand the second to another server connection, where
+/// the unnamed statement does not exist. Inside `BEGIN ... COMMIT` the server connection
+/// stays the same. The transaction only reads, so a failure leaves nothing to undo.
+async fn fetch_in_transaction(
+    connection: &mut PgConnection,
+    query: Query<'_, Postgres, PgArguments>,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    let mut transaction = connection.begin().await?;
+    let rows = query.fetch_all(&mut *transaction).await?;
+    transaction.commit().await?;
     Ok(rows)
 }
 

@@ -38,9 +38,13 @@
 //! - **Names from configuration are validated identifiers** ([`TableName`],
 //!   [`Identifier`]), always quoted; values are bound parameters.
 //! - **Safe on Neon's pooled endpoint.** No session state is set, and every
-//!   statement uses the unnamed prepared statement (`.persistent(false)`), which
-//!   does not outlive its transaction. See [`connect_options`] for the URL
-//!   handling (`sslmode`, `channel_binding`).
+//!   statement uses the unnamed prepared statement (`.persistent(false)`) inside a
+//!   short read transaction of its own: sqlx sends the Parse and the Bind/Execute of
+//!   an unnamed statement in two round trips, and PgBouncer in transaction mode only
+//!   keeps the same server connection for both within a transaction. See
+//!   [`connect_options`] for the URL handling (`sslmode`, `channel_binding`).
+//! - **Bounded memory for both sources**: [`for_each_statement_page`] and
+//!   [`for_each_odoo_page`] hand over one page at a time.
 //! - **Transient failures are retried** with exponential backoff and a bound
 //!   ([`retry`]); a retried page resumes after the last id delivered, so every
 //!   row is delivered exactly once.
@@ -64,7 +68,8 @@ pub use neon::{
     DATE_MARGIN_DAYS, DEFAULT_TABLE, NeonSource, check_neon_table, for_each_statement_page, read_statements,
 };
 pub use odoo::{
-    DEFAULT_LANGUAGE, OdooFlavour, OdooMoves, OdooSource, check_odoo_config, detect_odoo_flavour, read_odoo_moves,
+    DEFAULT_LANGUAGE, OdooFlavour, OdooMoves, OdooReadSummary, OdooSource, check_odoo_config, detect_odoo_flavour,
+    for_each_odoo_page, read_odoo_moves,
 };
 #[doc(no_inline)]
 pub use recon_io::{RawMoveLine, RawStatementLine};

@@ -140,9 +140,52 @@ pub struct OdooMoves {
 /// NULL reads as `""`. [`Provenance`]: `file` = `postgres://host/db#account_move_line`,
 /// `line` = the line's id.
 pub async fn read_odoo_moves(database: &Database, source: &OdooSource) -> Result<OdooMoves, Error> {
+    let mut lines = Vec::new();
+    let read = for_each_odoo_page(database, source, async |page: Vec<RawMoveLine>| {
+        lines.extend(page);
+        Ok::<(), Error>(())
+    })
+    .await?;
+    Ok(OdooMoves {
+        lines,
+        draft_lines: read.draft_lines,
+        cancelled_lines: read.cancelled_lines,
+        flavour: read.flavour,
+        summary: read.summary,
+    })
+}
+
+/// What [`for_each_odoo_page`] read: everything [`OdooMoves`] says but the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OdooReadSummary {
+    /// Lines of draft entries on the mapped accounts, journals and dates; not read.
+    pub draft_lines: u64,
+    /// Lines of cancelled entries; not read.
+    pub cancelled_lines: u64,
+    /// The layout found.
+    pub flavour: OdooFlavour,
+    /// Rows and pages delivered, attempts retried.
+    pub summary: ReadSummary,
+}
+
+/// Calls `on_page` with each page (at most `source.batch_rows` lines, in id order) of
+/// the lines [`read_odoo_moves`] returns, with memory bounded by one page. A page that
+/// fails with a transient error is read again from the last id delivered, so `on_page`
+/// sees every line exactly once. Stops at the first error, from reading or from
+/// `on_page`.
+pub async fn for_each_odoo_page<E, F>(
+    database: &Database,
+    source: &OdooSource,
+    on_page: F,
+) -> Result<OdooReadSummary, E>
+where
+    E: From<Error>,
+    F: AsyncFnMut(Vec<RawMoveLine>) -> Result<(), E>,
+{
     validate(source)?;
     let mut session = database.session();
-    let result = read_with(&mut session, source).await;
+    let result = read_with(&mut session, source, on_page).await;
     session.close().await;
     result
 }
@@ -171,7 +214,11 @@ pub async fn detect_odoo_flavour(database: &Database) -> Result<OdooFlavour, Err
     result
 }
 
-async fn read_with(session: &mut Session<'_>, source: &OdooSource) -> Result<OdooMoves, Error> {
+async fn read_with<E, F>(session: &mut Session<'_>, source: &OdooSource, mut on_page: F) -> Result<OdooReadSummary, E>
+where
+    E: From<Error>,
+    F: AsyncFnMut(Vec<RawMoveLine>) -> Result<(), E>,
+{
     let schema = detect_schema(session).await?;
     let resolved = resolve(session, &schema, source).await?;
     let (draft_lines, cancelled_lines) = count_unposted(session, source, &resolved).await?;
@@ -188,15 +235,12 @@ async fn read_with(session: &mut Session<'_>, source: &OdooSource) -> Result<Odo
         params: params.into_values(),
         batch_rows: source.batch_rows,
     };
-    let mut lines = Vec::new();
     let summary = keyset::for_each_page(session, &query, async |rows: Vec<PgRow>| {
-        for row in &rows {
-            lines.push(to_move_line(row, &file, &query.what)?);
-        }
-        Ok::<(), Error>(())
+        let lines = rows.iter().map(|row| to_move_line(row, &file, &query.what)).collect::<Result<Vec<_>, _>>()?;
+        on_page(lines).await
     })
     .await?;
-    Ok(OdooMoves { lines, draft_lines, cancelled_lines, flavour: schema.flavour, summary })
+    Ok(OdooReadSummary { draft_lines, cancelled_lines, flavour: schema.flavour, summary })
 }
 
 fn validate(source: &OdooSource) -> Result<(), Error> {

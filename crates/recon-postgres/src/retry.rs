@@ -139,23 +139,58 @@ pub(crate) async fn with_retry_counted<T, F>(
 where
     F: AsyncFnMut() -> Result<T, sqlx::Error>,
 {
+    with_retry_if(policy, operation_name, is_transient, async |_attempt| operation().await).await.map_err(|gave_up| {
+        Error::Database {
+            operation: operation_name.to_owned(),
+            attempts: gave_up.attempts,
+            sqlstate: sqlstate(&gave_up.error),
+            transient: gave_up.transient,
+            source: gave_up.error,
+        }
+    })
+}
+
+/// The last error of an operation that [`with_retry_if`] gave up on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct GaveUp<E> {
+    /// The error of the last attempt.
+    pub error: E,
+    /// How many attempts were made (1 when the error was not transient).
+    pub attempts: u32,
+    /// Whether the last error was transient (so the attempts ran out).
+    pub transient: bool,
+}
+
+/// [`with_retry`] for operations with errors of any type: `transient` says which errors
+/// are worth another attempt (for an error wrapping a driver error, usually
+/// [`is_transient`] of that driver error). The operation gets the attempt number
+/// (1-based), so that it can tell a first attempt from a retry: a retried write may find
+/// that an earlier attempt committed after all (its acknowledgement was lost).
+///
+/// Returns the value and the attempts it took, or the last error with its attempts.
+/// Each retry is logged at warn level with `operation_name`.
+pub async fn with_retry_if<T, E, F>(
+    policy: &RetryPolicy,
+    operation_name: &str,
+    transient: impl Fn(&E) -> bool,
+    mut operation: F,
+) -> Result<(T, u32), GaveUp<E>>
+where
+    E: std::fmt::Display,
+    F: AsyncFnMut(u32) -> Result<T, E>,
+{
     let attempts_max = policy.attempts_max.max(1);
     let mut attempt = 1;
     // Bounded: `attempt` grows by one per failed try and the loop ends at `attempts_max`.
     loop {
-        let error = match operation().await {
+        let error = match operation(attempt).await {
             Ok(value) => return Ok((value, attempt)),
             Err(error) => error,
         };
-        let transient = is_transient(&error);
-        if !transient || attempt >= attempts_max {
-            return Err(Error::Database {
-                operation: operation_name.to_owned(),
-                attempts: attempt,
-                sqlstate: sqlstate(&error),
-                transient,
-                source: error,
-            });
+        let is_transient = transient(&error);
+        if !is_transient || attempt >= attempts_max {
+            return Err(GaveUp { error, attempts: attempt, transient: is_transient });
         }
         attempt += 1;
         let delay = policy.delay_before(attempt);
@@ -164,7 +199,6 @@ where
             attempt,
             attempts_max,
             delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            sqlstate = sqlstate(&error),
             %error,
             "transient PostgreSQL error; retrying"
         );
@@ -230,6 +264,38 @@ mod tests {
         .await;
         assert_eq!(calls, 1);
         assert!(matches!(result, Err(Error::Database { attempts: 1, transient: false, .. })));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn any_error_type_is_retried_by_its_own_rule_with_the_attempt_number() {
+        let policy = RetryPolicy {
+            attempts_max: 4,
+            delay_initial: Duration::from_millis(1),
+            delay_max: Duration::from_millis(1),
+        };
+        let mut seen = Vec::new();
+        let gave_up = with_retry_if(
+            &policy,
+            "write",
+            |error: &String| error.starts_with("lost"),
+            async |attempt| {
+                seen.push(attempt);
+                if attempt < 3 { Err::<(), _>("lost connection".to_owned()) } else { Err("constraint".to_owned()) }
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(seen, [1, 2, 3]);
+        assert_eq!((gave_up.error.as_str(), gave_up.attempts, gave_up.transient), ("constraint", 3, false));
+        let (value, attempts) = with_retry_if(
+            &policy,
+            "read",
+            |_: &String| true,
+            async |attempt| if attempt == 2 { Ok(attempt) } else { Err("x".to_owned()) },
+        )
+        .await
+        .unwrap();
+        assert_eq!((value, attempts), (2, 2));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -109,11 +109,20 @@ impl Conn<'_> {
     }
 
     /// Runs a statement; returns the rows affected.
+    ///
+    /// On PostgreSQL every statement is the unnamed prepared statement
+    /// (`.persistent(false)`), never a named one cached on the connection: a named
+    /// statement outlives its transaction, which a pooler in transaction mode (Neon's
+    /// `-pooler` endpoint) cannot follow. The store runs a few hundred statements per run,
+    /// each a multi-row batch, so parsing each one again costs nothing measurable; and
+    /// every PostgreSQL statement runs inside a transaction (see [`Pooled`]).
     pub(crate) async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, sqlx::Error> {
         let sql = self.dialect(sql);
         match self {
             Conn::Sqlite(conn) => Ok(bind_all(sqlx::query(sql), params).execute(&mut **conn).await?.rows_affected()),
-            Conn::Pg(conn) => Ok(bind_all(sqlx::query(sql), params).execute(&mut **conn).await?.rows_affected()),
+            Conn::Pg(conn) => {
+                Ok(bind_all(sqlx::query(sql), params).persistent(false).execute(&mut **conn).await?.rows_affected())
+            }
         }
     }
 
@@ -128,6 +137,7 @@ impl Conn<'_> {
                 .map(DbRow::Sqlite)
                 .collect()),
             Conn::Pg(conn) => Ok(bind_all(sqlx::query(sql), params)
+                .persistent(false)
                 .fetch_all(&mut **conn)
                 .await?
                 .into_iter()
@@ -230,12 +240,15 @@ impl Tx {
     }
 }
 
-/// A pooled connection of either backend.
+/// A pooled connection for reads. On PostgreSQL it is a transaction: sqlx sends an
+/// unnamed statement's Parse and its Bind/Execute in two round trips, each ending with a
+/// Sync, and a pooler in transaction mode may hand the second to another server
+/// connection unless both are inside one transaction.
 pub(crate) enum Pooled {
     /// SQLite.
     Sqlite(PoolConnection<Sqlite>),
-    /// PostgreSQL.
-    Pg(PoolConnection<Postgres>),
+    /// PostgreSQL: a read transaction (rolled back if dropped without [`Pooled::finish`]).
+    Pg(Transaction<'static, Postgres>),
 }
 
 impl Pooled {
@@ -243,7 +256,16 @@ impl Pooled {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             Pooled::Sqlite(conn) => Conn::Sqlite(conn),
-            Pooled::Pg(conn) => Conn::Pg(conn),
+            Pooled::Pg(tx) => Conn::Pg(tx),
+        }
+    }
+
+    /// Ends the read (commits the PostgreSQL read transaction) and returns the
+    /// connection to its pool.
+    pub(crate) async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Pooled::Sqlite(_) => Ok(()),
+            Pooled::Pg(tx) => tx.commit().await,
         }
     }
 }

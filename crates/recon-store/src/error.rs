@@ -52,6 +52,21 @@ pub enum StoreError {
         /// Who or what holds it, as far as known.
         holder: String,
     },
+    /// The store URL names a connection pooler's endpoint (Neon's `-pooler` host:
+    /// PgBouncer in transaction mode), which cannot do what was asked: hold a session
+    /// advisory lock, or apply migrations (sqlx's migrator takes one).
+    #[error(
+        "store host {host} is a pooled endpoint (PgBouncer in transaction mode), which cannot {needs}; \
+         use the direct endpoint for this: the same URL with host {direct_host}"
+    )]
+    PooledEndpoint {
+        /// The pooled host, e.g. `ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech`.
+        host: String,
+        /// What it cannot do, e.g. `hold the run lock (a session advisory lock)`.
+        needs: &'static str,
+        /// The direct endpoint's host: the pooled one without `-pooler`.
+        direct_host: String,
+    },
     /// The lock file could not be created, read or written.
     #[error("lock file {path}: {source}")]
     LockFile {
@@ -82,6 +97,30 @@ pub enum StoreError {
         case_id: String,
         /// Its current status.
         status: String,
+    },
+    /// No manual proposal has this id.
+    #[error("proposal {proposal_id} not found")]
+    ProposalNotFound {
+        /// The proposal id asked for.
+        proposal_id: String,
+    },
+    /// The proposal is not in a status that allows the operation.
+    #[error("proposal {proposal_id} is {status}; {expected}")]
+    ProposalStatus {
+        /// The proposal id.
+        proposal_id: String,
+        /// Its current status.
+        status: String,
+        /// What the operation needs.
+        expected: String,
+    },
+    /// Four-eyes: the operator approving a proposal is the one who proposed it.
+    #[error("proposal {proposal_id} was proposed by {operator}; four-eyes approval needs a different operator")]
+    SelfApproval {
+        /// The proposal id.
+        proposal_id: String,
+        /// The proposer (and would-be approver).
+        operator: String,
     },
     /// The data handed to the store breaks one of its rules.
     #[error("invalid input to {operation} ({context}): {reason}")]
@@ -117,6 +156,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database driver's error behind this one, if any: for a caller deciding
+    /// whether to try again (a lost connection, a server starting up) or not.
+    pub fn driver_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            StoreError::Connect { source, .. } | StoreError::Database { source, .. } => Some(source),
+            StoreError::Migrate {
+                source:
+                    sqlx::migrate::MigrateError::Execute(error) | sqlx::migrate::MigrateError::ExecuteMigration(error, _),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+
     /// Wraps a driver error with the operation and its context.
     pub(crate) fn db(operation: &'static str, context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Self {
         let context = context.into();

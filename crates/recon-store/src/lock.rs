@@ -2,8 +2,15 @@
 //!
 //! SQLite: an OS lock (`flock`) on `<db file>.lock`; the holder writes its pid and scope
 //! into the file so that a refused caller can say who holds it. PostgreSQL: a session
-//! advisory lock held by a dedicated connection whose `application_name` names the holder.
-//! Either way the lock goes away with the process that holds it.
+//! advisory lock held by a dedicated connection (to the direct endpoint: a pooler in
+//! transaction mode cannot hold a session lock, so a pooled endpoint is refused) whose
+//! `application_name` names the holder. Either way the lock goes away with the process
+//! that holds it.
+//!
+//! A PostgreSQL lock also goes away with its connection: when Neon suspends the compute,
+//! or the server restarts, mid-run. [`RunLock::ensure_held`] finds that out and takes the
+//! lock again (or reports who took it meanwhile); the run calls it before each write
+//! attempt.
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -36,8 +43,19 @@ pub struct RunLock {
 }
 
 enum LockInner {
-    File { path: PathBuf, file: File },
-    Postgres { connection: PgConnection },
+    File {
+        path: PathBuf,
+        file: File,
+    },
+    Postgres {
+        /// The connection holding the lock; `None` after it was found dead and could not
+        /// be replaced yet.
+        connection: Option<PgConnection>,
+        /// How to connect again.
+        options: Box<PgConnectOptions>,
+        /// What the lock is held for.
+        scope: String,
+    },
 }
 
 impl std::fmt::Debug for RunLock {
@@ -53,19 +71,66 @@ impl RunLock {
     }
 
     /// Releases the lock now (dropping it does the same, without waiting for PostgreSQL).
+    ///
+    /// A PostgreSQL lock whose connection is gone is released already (the server drops
+    /// a session's advisory locks with the session), so a failure to unlock or to close
+    /// is only logged.
     pub async fn release(self) -> Result<(), StoreError> {
         match self.inner {
             LockInner::File { path, file } => file.unlock().map_err(|source| StoreError::LockFile { path, source }),
-            LockInner::Postgres { mut connection } => {
-                sqlx::query("SELECT pg_advisory_unlock($1)")
+            LockInner::Postgres { connection: None, .. } => Ok(()),
+            LockInner::Postgres { connection: Some(mut connection), .. } => {
+                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(PG_LOCK_KEY)
+                    .persistent(false)
                     .execute(&mut connection)
-                    .await
-                    .map_err(StoreError::db("release lock", PG_LOCK_KEY.to_string()))?;
-                connection.close().await.map_err(StoreError::db("release lock", PG_LOCK_KEY.to_string()))
+                    .await;
+                if let Err(error) = unlocked {
+                    tracing::debug!(%error, "unlocking failed; the lock goes with its connection");
+                }
+                if let Err(error) = connection.close().await {
+                    tracing::debug!(%error, "closing the lock connection failed; the lock goes with it");
+                }
+                Ok(())
             }
         }
     }
+
+    /// Makes sure the lock is still held, taking it again when its PostgreSQL connection
+    /// was lost (a suspended compute, a restarted server). Fails with
+    /// [`StoreError::Locked`] when someone else took it meanwhile, and with
+    /// [`StoreError::Database`] when the server cannot be reached (worth retrying). A
+    /// file lock cannot be lost.
+    pub async fn ensure_held(&mut self) -> Result<(), StoreError> {
+        let LockInner::Postgres { connection, options, scope } = &mut self.inner else {
+            return Ok(());
+        };
+        if let Some(held) = connection.as_mut() {
+            match still_held(held).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => tracing::warn!("the run lock is no longer held by its connection; taking it again"),
+                Err(error) => tracing::warn!(%error, "the run lock's connection is lost; taking the lock again"),
+            }
+        }
+        // The old connection (dead or without the lock) is dropped before reconnecting.
+        *connection = None;
+        *connection = Some(connect_and_lock(options, scope).await?);
+        tracing::warn!(scope = %scope, "run lock taken again");
+        Ok(())
+    }
+}
+
+/// Whether the session of `connection` holds the run lock.
+async fn still_held(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+        AND pid = pg_backend_pid() AND objsubid = 1 AND classid::text::bigint = $1 AND objid::text::bigint = $2)";
+    let (high, low) = key_halves();
+    sqlx::query_scalar(SQL).bind(high).bind(low).persistent(false).fetch_one(connection).await
+}
+
+/// The two 32-bit halves of [`PG_LOCK_KEY`] as `pg_locks` shows them (`classid`, `objid`).
+fn key_halves() -> (i64, i64) {
+    ((PG_LOCK_KEY >> 32) & 0xffff_ffff, PG_LOCK_KEY & 0xffff_ffff)
 }
 
 impl Store {
@@ -76,6 +141,9 @@ impl Store {
     pub async fn try_lock(&self, scope: &str) -> Result<RunLock, StoreError> {
         let inner = match &self.backend {
             Backend::Sqlite { db_path, .. } => lock_file(db_path, scope)?,
+            Backend::Postgres { pooled: Some(endpoint), .. } => {
+                return Err(endpoint.refuse("hold the run lock (a session advisory lock)"));
+            }
             Backend::Postgres { options, .. } => lock_postgres(options, scope).await?,
         };
         tracing::info!(lock = %RunLock::describe(&inner), scope, "run lock taken");
@@ -129,6 +197,16 @@ fn read_holder(file: &mut File) -> String {
 }
 
 async fn lock_postgres(options: &PgConnectOptions, scope: &str) -> Result<LockInner, StoreError> {
+    let connection = connect_and_lock(options, scope).await?;
+    Ok(LockInner::Postgres {
+        connection: Some(connection),
+        options: Box::new(options.clone()),
+        scope: scope.to_owned(),
+    })
+}
+
+/// A new connection holding the advisory lock, or [`StoreError::Locked`] naming the holder.
+async fn connect_and_lock(options: &PgConnectOptions, scope: &str) -> Result<PgConnection, StoreError> {
     let key = PG_LOCK_KEY.to_string();
     let application_name = format!("recon lock: {scope}");
     let mut connection = PgConnection::connect_with(&options.clone().application_name(&application_name))
@@ -136,11 +214,12 @@ async fn lock_postgres(options: &PgConnectOptions, scope: &str) -> Result<LockIn
         .map_err(StoreError::db("try_lock: connect", key.clone()))?;
     let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
         .bind(PG_LOCK_KEY)
+        .persistent(false)
         .fetch_one(&mut connection)
         .await
         .map_err(StoreError::db("try_lock", key.clone()))?;
     if locked {
-        return Ok(LockInner::Postgres { connection });
+        return Ok(connection);
     }
     let holder = pg_holder(&mut connection).await;
     // Closing is best effort: the refusal is what matters.
@@ -160,10 +239,9 @@ async fn pg_holder(connection: &mut PgConnection) -> String {
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
           AND l.classid::text::bigint = $1 AND l.objid::text::bigint = $2";
-    let high = (PG_LOCK_KEY >> 32) & 0xffff_ffff;
-    let low = PG_LOCK_KEY & 0xffff_ffff;
+    let (high, low) = key_halves();
     let found: Result<Option<String>, sqlx::Error> =
-        sqlx::query_scalar(SQL).bind(high).bind(low).fetch_optional(connection).await;
+        sqlx::query_scalar(SQL).bind(high).bind(low).persistent(false).fetch_optional(connection).await;
     match found {
         Ok(Some(holder)) => holder,
         Ok(None) => "held by another session (holder not visible)".to_owned(),

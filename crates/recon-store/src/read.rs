@@ -150,7 +150,9 @@ impl Store {
         sql: Sql,
     ) -> Result<Vec<DbRow>, StoreError> {
         let mut pooled = self.acquire(operation, context).await?;
-        pooled.conn().fetch_all(&sql.text, sql.params).await.map_err(StoreError::db(operation, context))
+        let rows = pooled.conn().fetch_all(&sql.text, sql.params).await.map_err(StoreError::db(operation, context))?;
+        pooled.finish().await.map_err(StoreError::db(operation, context))?;
+        Ok(rows)
     }
 }
 
@@ -264,7 +266,7 @@ fn case_from_row(row: &DbRow) -> Result<CaseRecord, StoreError> {
     })
 }
 
-fn case_item_from_row(row: &DbRow) -> Result<CaseItemRef, StoreError> {
+pub(crate) fn case_item_from_row(row: &DbRow) -> Result<CaseItemRef, StoreError> {
     Ok(CaseItemRef {
         side: ItemSide::from_db(&row.text("side")?)?,
         item_id: row.text("item_id")?,

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -11,6 +12,7 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::db::{Pooled, Tx};
 use crate::error::StoreError;
+use crate::hooks::TestHooks;
 use crate::model::AppliedMigration;
 
 /// Schema migrations for SQLite.
@@ -20,12 +22,30 @@ static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite page cache per connection, in KiB.
+const SQLITE_CACHE_KIB: u32 = 256 * 1024;
+
+/// The `application_name` of the store's PostgreSQL connections when the URL names none:
+/// it shows in `pg_stat_activity` (and `pg_terminate_backend` tests pick connections by it).
+pub const DEFAULT_APPLICATION_NAME: &str = "recon";
+
+/// How long the pool waits for a connection when the URL says nothing (`connect_timeout`):
+/// long enough for a Neon compute waking from suspension, short enough that a caller
+/// retrying a write against a server that is down gives up within a minute.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a pooled endpoint cannot do for the run lock.
+const LOCK_NEEDS: &str = "hold the run lock (a session advisory lock)";
+/// What a pooled endpoint cannot do for migrations.
+const MIGRATE_NEEDS: &str = "apply schema migrations (sqlx's migrator holds a session advisory lock while it works)";
 
 /// The recon store: runs, KPI, matches, cases and quarantined rows, in a SQLite file or
 /// a PostgreSQL database. Cheap to clone (the pool is shared).
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Fault-injection test hooks; `None` in production.
+    pub(crate) hooks: Option<Arc<TestHooks>>,
 }
 
 /// The database behind a [`Store`].
@@ -44,7 +64,25 @@ pub(crate) enum Backend {
         pool: PgPool,
         /// How to open the dedicated connection that holds the run lock.
         options: Box<PgConnectOptions>,
+        /// Set when the host is a pooled endpoint (see [`pooled_endpoint`]).
+        pooled: Option<PooledEndpoint>,
     },
+}
+
+/// A connection pooler's endpoint and the direct endpoint beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PooledEndpoint {
+    /// The pooled host.
+    pub(crate) host: String,
+    /// The direct host.
+    pub(crate) direct_host: String,
+}
+
+impl PooledEndpoint {
+    /// The refusal of `needs` on this endpoint.
+    pub(crate) fn refuse(&self, needs: &'static str) -> StoreError {
+        StoreError::PooledEndpoint { host: self.host.clone(), needs, direct_host: self.direct_host.clone() }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -65,15 +103,18 @@ impl Store {
     /// `sqlite://path` (the file is created if missing), or `postgres://...`.
     /// In-memory SQLite is refused: the run lock needs a file.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            open_postgres(url).await?
-        } else {
-            open_sqlite(url).await?
-        };
-        let store = Store { backend };
+        let backend = if is_postgres_url(url) { open_postgres(url).await? } else { open_sqlite(url).await? };
+        let store = Store { backend, hooks: None };
         store.migrate(url).await?;
         tracing::debug!(store = ?store, "store opened");
         Ok(store)
+    }
+
+    /// This store with fault-injection test hooks (see [`TestHooks`]). Tests only.
+    #[must_use]
+    pub fn with_test_hooks(mut self, hooks: TestHooks) -> Store {
+        self.hooks = Some(Arc::new(hooks));
+        self
     }
 
     /// `sqlite` or `postgres`.
@@ -92,12 +133,28 @@ impl Store {
         }
     }
 
+    /// Applies pending migrations. Each migration runs in one transaction together with
+    /// its row in `_sqlx_migrations` (on both backends), so a migration that fails leaves
+    /// the schema as it was. Through a pooled endpoint nothing is applied: the schema must
+    /// be current already (see [`StoreError::PooledEndpoint`]).
     async fn migrate(&self, url: &str) -> Result<(), StoreError> {
         let migrated = match &self.backend {
             Backend::Sqlite { pool, .. } => SQLITE_MIGRATOR.run(pool).await,
+            Backend::Postgres { pooled: Some(endpoint), .. } => return self.check_schema_is_current(endpoint).await,
             Backend::Postgres { pool, .. } => PG_MIGRATOR.run(pool).await,
         };
         migrated.map_err(|source| StoreError::Migrate { url: redact(url), source })
+    }
+
+    /// Through a pooled endpoint: every migration recon knows must be applied already.
+    async fn check_schema_is_current(&self, endpoint: &PooledEndpoint) -> Result<(), StoreError> {
+        let applied = match self.applied_migrations().await {
+            Ok(applied) => applied,
+            Err(error) if is_undefined_table(&error) => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        let pending = PG_MIGRATOR.iter().filter(|m| !applied.iter().any(|a| a.version == m.version)).count();
+        if pending == 0 { Ok(()) } else { Err(endpoint.refuse(MIGRATE_NEEDS)) }
     }
 
     /// The migrations applied to this store, oldest first.
@@ -105,16 +162,18 @@ impl Store {
         const SQL: &str = "SELECT version, description FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
         let mut pooled = self.acquire("applied_migrations", "").await?;
         let rows = pooled.conn().fetch_all(SQL, Vec::new()).await.map_err(StoreError::db("applied_migrations", ""))?;
+        pooled.finish().await.map_err(StoreError::db("applied_migrations", ""))?;
         rows.iter()
             .map(|row| Ok(AppliedMigration { version: row.int("version")?, description: row.text("description")? }))
             .collect()
     }
 
-    /// A pooled connection for reads.
+    /// A pooled connection for reads. On PostgreSQL it is a read transaction (see
+    /// [`Pooled`]); call [`Pooled::finish`] when done.
     pub(crate) async fn acquire(&self, operation: &'static str, context: &str) -> Result<Pooled, StoreError> {
         let pooled = match &self.backend {
             Backend::Sqlite { pool, .. } => pool.acquire().await.map(Pooled::Sqlite),
-            Backend::Postgres { pool, .. } => pool.acquire().await.map(Pooled::Pg),
+            Backend::Postgres { pool, .. } => pool.begin().await.map(Pooled::Pg),
         };
         pooled.map_err(StoreError::db(operation, context))
     }
@@ -147,7 +206,11 @@ async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
-        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        // A nightly run upserts about a million matches keyed by random-looking ids: with SQLite's
+        // default 2 MiB page cache the B-tree pages thrash. 256 MiB per connection, at most.
+        .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
+        .pragma("temp_store", "memory");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)
@@ -162,13 +225,119 @@ fn is_in_memory(db_path: &Path, url: &str) -> bool {
 }
 
 async fn open_postgres(url: &str) -> Result<Backend, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect { url: redact(url), source })?;
+    let (options, connect_timeout) = parse_pg_url(url)?;
+    let pooled = pooled_endpoint(&options);
+    if let Some(endpoint) = &pooled {
+        tracing::info!(host = endpoint.host, "the store is on a pooled endpoint: no run lock, no migrations");
+    }
+    // A connection that died while idle (a suspended Neon compute, a restarted server) is
+    // found out by the ping before it is handed out, and replaced.
     let pool = PgPoolOptions::new()
         .max_connections(5)
+        .test_before_acquire(true)
+        .acquire_timeout(connect_timeout)
         .connect_with(options.clone())
         .await
         .map_err(|source| StoreError::Connect { url: redact(url), source })?;
-    Ok(Backend::Postgres { pool, options: Box::new(options) })
+    Ok(Backend::Postgres { pool, options: Box::new(options), pooled })
+}
+
+/// Connection options for a PostgreSQL store URL, made safe for Neon:
+///
+/// - `channel_binding=...` is dropped: sqlx authenticates with SCRAM-SHA-256 without
+///   channel binding (it would only warn about the parameter). `sslmode=require` still
+///   encrypts, and `sslmode=verify-full` also checks the server's certificate and name.
+/// - `extra_float_digits` is not sent at startup: a pooler may refuse unknown startup
+///   parameters, and the store reads no floating-point column.
+/// - `application_name` defaults to [`DEFAULT_APPLICATION_NAME`].
+/// - `connect_timeout=SECONDS` (libpq's parameter, which sqlx does not read) bounds how
+///   long the store waits for a pooled connection; default 10 s.
+pub fn pg_connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    parse_pg_url(url).map(|(options, _)| options)
+}
+
+/// [`pg_connect_options`] and the connect timeout.
+fn parse_pg_url(url: &str) -> Result<(PgConnectOptions, Duration), StoreError> {
+    let connect_timeout = match query_parameter(url, "connect_timeout") {
+        None => DEFAULT_CONNECT_TIMEOUT,
+        Some(value) => match value.parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
+            _ => {
+                return Err(StoreError::InvalidUrl {
+                    url: redact(url),
+                    reason: format!("connect_timeout={value} is not a whole number of seconds above 0"),
+                });
+            }
+        },
+    };
+    let cleaned = strip_query_parameter(&strip_query_parameter(url, "channel_binding"), "connect_timeout");
+    let options = PgConnectOptions::from_str(&cleaned)
+        .map_err(|source| StoreError::Connect { url: redact(url), source })?
+        .extra_float_digits(None);
+    let has_application_name = options.get_application_name().is_some();
+    let options = if has_application_name { options } else { options.application_name(DEFAULT_APPLICATION_NAME) };
+    Ok((options, connect_timeout))
+}
+
+/// The value of the query parameter `key` of `url` (the first, if repeated).
+fn query_parameter<'u>(url: &'u str, key: &str) -> Option<&'u str> {
+    let (_, query) = url.split_once('?')?;
+    query.split('&').find_map(|pair| pair.split_once('=').filter(|(name, _)| *name == key).map(|(_, value)| value))
+}
+
+/// Refuses, before anything is connected, a PostgreSQL store URL whose host is a pooled
+/// endpoint, for commands that take the run lock (see [`StoreError::PooledEndpoint`]).
+/// SQLite paths and direct endpoints pass.
+pub fn check_lock_endpoint(url: &str) -> Result<(), StoreError> {
+    if !is_postgres_url(url) {
+        return Ok(());
+    }
+    match pooled_endpoint(&pg_connect_options(url)?) {
+        Some(endpoint) => Err(endpoint.refuse(LOCK_NEEDS)),
+        None => Ok(()),
+    }
+}
+
+/// `postgres://` or `postgresql://`.
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The pooled endpoint `options` points at, if it does: a host whose first DNS label
+/// ends with `-pooler`, Neon's naming for its PgBouncer (transaction mode) in front of
+/// the compute, whose direct endpoint is the same host without `-pooler`. Another
+/// transaction-mode pooler cannot be recognised from its URL; see the README.
+pub(crate) fn pooled_endpoint(options: &PgConnectOptions) -> Option<PooledEndpoint> {
+    if options.get_socket().is_some() {
+        return None;
+    }
+    let host = options.get_host();
+    let (first_label, rest) = host.split_once('.').map_or((host, None), |(first, rest)| (first, Some(rest)));
+    let direct_label = first_label.strip_suffix("-pooler").filter(|label| !label.is_empty())?;
+    let direct_host = match rest {
+        Some(rest) => format!("{direct_label}.{rest}"),
+        None => direct_label.to_owned(),
+    };
+    Some(PooledEndpoint { host: host.to_owned(), direct_host })
+}
+
+/// Whether `error` is PostgreSQL's "relation does not exist" (42P01).
+fn is_undefined_table(error: &StoreError) -> bool {
+    error
+        .driver_error()
+        .and_then(sqlx::Error::as_database_error)
+        .and_then(|database_error| database_error.code())
+        .is_some_and(|code| code == "42P01")
+}
+
+/// `url` without the query parameter `key` (every occurrence).
+fn strip_query_parameter(url: &str, key: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> =
+        query.split('&').filter(|pair| pair.split_once('=').map_or(*pair, |(name, _)| name) != key).collect();
+    if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) }
 }
 
 /// The URL with any password replaced by `***`, for messages.
@@ -189,7 +358,53 @@ pub(crate) fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{
+        check_lock_endpoint, parse_pg_url, pg_connect_options, pooled_endpoint, redact, strip_query_parameter,
+    };
+    use crate::StoreError;
+    use sqlx::postgres::PgSslMode;
+
+    #[test]
+    fn neon_pooled_endpoints_are_recognised_and_refused_for_the_lock() {
+        let pooled = "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname\
+                      ?sslmode=require&channel_binding=require";
+        let endpoint = pooled_endpoint(&pg_connect_options(pooled).expect("parses")).expect("pooled");
+        assert_eq!(endpoint.direct_host, "ep-cool-darkness-123456.us-east-2.aws.neon.tech");
+        match check_lock_endpoint(pooled) {
+            Err(error @ StoreError::PooledEndpoint { .. }) => {
+                let message = error.to_string();
+                assert!(message.contains("use the direct endpoint"), "{message}");
+                assert!(message.contains("host ep-cool-darkness-123456.us-east-2.aws.neon.tech"), "{message}");
+                assert!(!message.contains("AbC123dEf"), "{message}");
+            }
+            other => panic!("a pooled endpoint cannot hold the lock, got {other:?}"),
+        }
+        for direct in [
+            "postgresql://alex@ep-cool-darkness-123456.us-east-2.aws.neon.tech/dbname?sslmode=require",
+            "postgres://u@db.example.com/pooler",
+            "postgres://u@-pooler/x",
+            "recon.sqlite",
+        ] {
+            assert!(check_lock_endpoint(direct).is_ok(), "{direct}");
+        }
+    }
+
+    #[test]
+    fn neon_urls_parse_with_channel_binding_and_get_an_application_name() {
+        let options =
+            pg_connect_options("postgres://u@h/d?channel_binding=require&sslmode=verify-full").expect("parses");
+        assert!(matches!(options.get_ssl_mode(), PgSslMode::VerifyFull));
+        assert_eq!(options.get_application_name(), Some("recon"));
+        let named = pg_connect_options("postgres://u@h/d?application_name=nightly").expect("parses");
+        assert_eq!(named.get_application_name(), Some("nightly"));
+        assert_eq!(
+            strip_query_parameter("postgres://h/d?a=1&channel_binding=prefer", "channel_binding"),
+            "postgres://h/d?a=1"
+        );
+        let (_, timeout) = parse_pg_url("postgres://u@h/d?connect_timeout=3&sslmode=require").expect("parses");
+        assert_eq!(timeout, std::time::Duration::from_secs(3));
+        assert!(matches!(parse_pg_url("postgres://u@h/d?connect_timeout=soon"), Err(StoreError::InvalidUrl { .. })));
+    }
 
     #[test]
     fn redact_hides_password_only() {

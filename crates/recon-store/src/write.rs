@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::codec::{check_decimal, count_to_db, date, instant, to_json};
 use crate::db::{Conn, Param, Sql};
 use crate::error::StoreError;
+use crate::hooks::TestHooks;
 use crate::model::{
     CaseEventKind, CaseStatus, CaseWrite, KpiRow, MatchStatus, MatchWrite, QuarantineRow, RunHeader, RunKpi, RunStatus,
     RunWrite, RunWriteSummary,
@@ -27,9 +28,15 @@ impl Store {
     pub async fn write_run(&self, run: &RunWrite) -> Result<RunWriteSummary, StoreError> {
         validate_run(run)?;
         let run_id = run.header.run_id.as_str();
+        let hooks = self.hooks.as_deref();
         let mut tx = self.begin(OP, run_id).await?;
-        let summary = write_all(&mut tx.conn(), run).await?;
+        let summary = write_all_with_hooks(&mut tx.conn(), run, hooks).await?;
         tx.commit().await.map_err(StoreError::db("write_run: commit", run_id))?;
+        if hooks.is_some_and(TestHooks::drops_commit_ack) {
+            tracing::warn!(run_id, "test hook: committed, reporting the acknowledgement as lost");
+            let lost = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "test hook: acknowledgement dropped");
+            return Err(StoreError::db("write_run: commit", run_id)(sqlx::Error::Io(lost)));
+        }
         tracing::info!(run_id, ?summary, "run written");
         Ok(summary)
     }
@@ -51,12 +58,24 @@ impl Store {
     }
 }
 
-async fn write_all(conn: &mut Conn<'_>, run: &RunWrite) -> Result<RunWriteSummary, StoreError> {
+pub(crate) async fn write_all(conn: &mut Conn<'_>, run: &RunWrite) -> Result<RunWriteSummary, StoreError> {
+    write_all_with_hooks(conn, run, None).await
+}
+
+/// [`write_all`], pausing inside the transaction after the run row when `hooks` say so.
+async fn write_all_with_hooks(
+    conn: &mut Conn<'_>,
+    run: &RunWrite,
+    hooks: Option<&TestHooks>,
+) -> Result<RunWriteSummary, StoreError> {
     let header = &run.header;
     let run_id = header.run_id.as_str();
     ensure_new_run(conn, run_id, OP).await?;
     let row = run_row(header, RunStatus::Succeeded, Some(&run.counts), Some(&run.kpi), None, OP)?;
     conn.insert_batched(RUN_INSERT, "", vec![row]).await.map_err(StoreError::db("write_run: insert run", run_id))?;
+    if let Some(hooks) = hooks {
+        hooks.in_write(run_id).await;
+    }
     let mut summary =
         RunWriteSummary { kpi_rows: insert_kpi_rows(conn, run_id, &run.kpi_rows).await?, ..RunWriteSummary::default() };
     upsert_matches(conn, header, &run.matches, &mut summary).await?;
@@ -69,7 +88,7 @@ async fn write_all(conn: &mut Conn<'_>, run: &RunWrite) -> Result<RunWriteSummar
 
 // ---------------------------------------------------------------- validation
 
-fn validate_run(run: &RunWrite) -> Result<(), StoreError> {
+pub(crate) fn validate_run(run: &RunWrite) -> Result<(), StoreError> {
     validate_header(&run.header, OP)?;
     let run_id = &run.header.run_id;
     for (name, rate) in [

@@ -11,10 +11,11 @@ use crate::cli::{CaseFilterArgs, ResolveArgs};
 use crate::exit::{Exit, bad_input};
 use crate::terminal::{TextTable, grouped, redact_url};
 
-/// Opens the store, naming it (without password) on failure. Opening creates a missing SQLite file,
-/// which `run` and `migrate` want; commands that only read or amend a store call [`open_existing_store`].
+/// Opens the store, naming it (without password) on failure; a transient failure (a Neon compute
+/// waking up) is retried. Opening creates a missing SQLite file, which `run` and `migrate` want;
+/// commands that only read or amend a store call [`open_existing_store`].
 pub async fn open_store(store_url: &str) -> Result<Store> {
-    Store::open(store_url).await.with_context(|| format!("opening store {}", redact_url(store_url)))
+    crate::store_retry::open(store_url, None).await.with_context(|| format!("opening store {}", redact_url(store_url)))
 }
 
 /// Opens a store that must exist already: a mistyped SQLite path is an error (exit 2), not a new empty

@@ -50,6 +50,14 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Apply the store's schema migrations and list what is applied.
     Migrate,
+    /// Manual controlled runs: propose a decisions file, approve it (four-eyes), apply it, list, show.
+    Manual {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::manual::ManualCommand,
+    },
+    /// Write the KPI report people look at: one static HTML file.
+    Report(crate::report_html::ReportArgs),
 }
 
 /// `recon run`.
@@ -58,11 +66,13 @@ pub struct RunArgs {
     /// The TOML configuration.
     #[arg(long, env = "RECON_CONFIG")]
     pub config: PathBuf,
-    /// NEON statement lines (.csv, .parquet or .pq).
-    #[arg(long)]
+    /// NEON statement lines: a .csv, .parquet or .pq file, or the NEON database (`postgres://...`; the
+    /// table is `sources.statements.table`). Prefer RECON_STATEMENTS for a URL with a password.
+    #[arg(long, env = "RECON_STATEMENTS", hide_env_values = true)]
     pub statements: PathBuf,
-    /// Odoo journal items (.csv, .parquet or .pq).
-    #[arg(long)]
+    /// Odoo journal items: a .csv, .parquet or .pq file, or Odoo's own database (`postgres://...`).
+    /// Prefer RECON_MOVES for a URL with a password.
+    #[arg(long, env = "RECON_MOVES", hide_env_values = true)]
     pub moves: PathBuf,
     /// First business date (default: `lookback_days` days ending yesterday in the configured zone).
     #[arg(long)]

@@ -80,6 +80,15 @@ struct ConfigFile {
     holidays: HolidaysSection,
     #[serde(default)]
     sources: SourcesSection,
+    #[serde(default)]
+    manual: ManualSection,
+}
+
+/// `[manual]`: how manual controlled runs are governed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ManualSection {
+    four_eyes: bool,
 }
 
 fn default_lookback_days() -> u32 {
@@ -172,6 +181,10 @@ struct StatementSource {
     booked_at_format: Option<String>,
     value_date_format: Option<String>,
     default_currency: Option<String>,
+    /// The NEON table, when `--statements` is a `postgres://` URL.
+    table: String,
+    /// Rows per page read from the NEON table.
+    batch_rows: u32,
 }
 
 impl Default for StatementSource {
@@ -184,6 +197,8 @@ impl Default for StatementSource {
             booked_at_format: None,
             value_date_format: None,
             default_currency: None,
+            table: recon_postgres::DEFAULT_TABLE.to_owned(),
+            batch_rows: recon_postgres::DEFAULT_BATCH_ROWS,
         }
     }
 }
@@ -196,6 +211,12 @@ struct MoveSource {
     decimal_separator: DecimalSeparator,
     minor_units: bool,
     float_source: bool,
+    /// The Odoo company (`res_company.id`), when `--moves` is a `postgres://` URL.
+    company_id: i64,
+    /// The language of Odoo's translated names (journals, accounts).
+    language: String,
+    /// Rows per page read from Odoo's tables.
+    batch_rows: u32,
 }
 
 impl Default for MoveSource {
@@ -206,6 +227,9 @@ impl Default for MoveSource {
             decimal_separator: DecimalSeparator::Point,
             minor_units: false,
             float_source: true,
+            company_id: 1,
+            language: recon_postgres::DEFAULT_LANGUAGE.to_owned(),
+            batch_rows: recon_postgres::DEFAULT_BATCH_ROWS,
         }
     }
 }
@@ -230,6 +254,10 @@ pub struct StatementSourceSettings {
     pub layout: Layout,
     /// Value formats.
     pub format: StatementFormat,
+    /// The NEON table read when the input is a database (`table` or `schema.table`, validated).
+    pub table: String,
+    /// Rows per page read from the database.
+    pub batch_rows: u32,
 }
 
 /// How the Odoo source is read.
@@ -241,6 +269,12 @@ pub struct MoveSourceSettings {
     pub layout: Layout,
     /// Value formats.
     pub format: MoveFormat,
+    /// The Odoo company read when the input is a database.
+    pub company_id: i64,
+    /// The language of Odoo's translated names.
+    pub language: String,
+    /// Rows per page read from the database.
+    pub batch_rows: u32,
 }
 
 /// The validated configuration.
@@ -262,6 +296,8 @@ pub struct Settings {
     pub statements: StatementSourceSettings,
     /// Odoo source.
     pub moves: MoveSourceSettings,
+    /// Manual controlled runs: true when a decision set must be approved by a second operator.
+    pub four_eyes: bool,
 }
 
 /// Reads and validates the configuration file; every failure is a bad-input error naming the key.
@@ -338,6 +374,7 @@ fn validate(file: ConfigFile, blake3: String) -> Result<Settings, Problem> {
         match_config,
         statements,
         moves,
+        four_eyes: file.manual.four_eyes,
     })
 }
 
@@ -513,6 +550,9 @@ fn validate_statement_source(source: StatementSource) -> Result<StatementSourceS
         minor_units: source.minor_units,
         float_source: false,
     };
+    recon_postgres::TableName::parse("NEON table", &source.table)
+        .map_err(|e| problem("sources.statements.table", e))?;
+    batch_rows(source.batch_rows, "sources.statements.batch_rows")?;
     Ok(StatementSourceSettings {
         name: source.name,
         layout: source.layout,
@@ -522,7 +562,14 @@ fn validate_statement_source(source: StatementSource) -> Result<StatementSourceS
             value_date_format: source.value_date_format,
             default_currency,
         },
+        table: source.table,
+        batch_rows: source.batch_rows,
     })
+}
+
+/// Rows per page of a database read: 1..=100,000 (a page is held in memory whole).
+fn batch_rows(rows: u32, key: &str) -> Result<(), Problem> {
+    if (1..=100_000).contains(&rows) { Ok(()) } else { Err(problem(key, format!("{rows} is not in 1..=100000"))) }
 }
 
 fn validate_move_source(source: MoveSource, company_currency: Currency) -> Result<MoveSourceSettings, Problem> {
@@ -533,7 +580,24 @@ fn validate_move_source(source: MoveSource, company_currency: Currency) -> Resul
         minor_units: source.minor_units,
         float_source: source.float_source,
     };
-    Ok(MoveSourceSettings { name: source.name, layout: source.layout, format: MoveFormat { amount, company_currency } })
+    if source.company_id < 1 {
+        return Err(problem(
+            "sources.moves.company_id",
+            format!("{} is not a res_company id (ids start at 1)", source.company_id),
+        ));
+    }
+    if source.language.trim().is_empty() {
+        return Err(problem("sources.moves.language", "is empty; use e.g. \"en_US\" or \"es_MX\""));
+    }
+    batch_rows(source.batch_rows, "sources.moves.batch_rows")?;
+    Ok(MoveSourceSettings {
+        name: source.name,
+        layout: source.layout,
+        format: MoveFormat { amount, company_currency },
+        company_id: source.company_id,
+        language: source.language.trim().to_owned(),
+        batch_rows: source.batch_rows,
+    })
 }
 
 fn source_name(name: &str, key: &str) -> Result<(), Problem> {

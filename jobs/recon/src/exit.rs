@@ -8,10 +8,13 @@
 //! | 3 | done, but the KPI is below the threshold |
 //! | 4 | store failure |
 //! | 5 | another run holds the store's lock |
+//! | 6 | refused by four-eyes control: approval by the proposer, or applying without the required approval |
 //!
 //! Errors are `anyhow` chains. A chain that holds a [`BadInput`] exits 2; one that holds a
 //! [`recon_store::StoreError`] exits 5 for a held lock, 2 for a refusal caused by the caller (unknown
-//! case, case not open, bad URL) and 4 otherwise; anything else is an internal error.
+//! case, case not open, bad URL, a pooled endpoint where the direct one is needed) and 4 otherwise;
+//! anything else is an internal error. A database input that cannot be read or does not match the
+//! configuration is bad input, like an unreadable file.
 
 use std::fmt;
 use std::process::ExitCode;
@@ -33,6 +36,8 @@ pub enum Exit {
     Store,
     /// 5: another run holds the store lock.
     Locked,
+    /// 6: four-eyes control refused it (self-approval, or a decision set applied without approval).
+    FourEyes,
 }
 
 impl Exit {
@@ -45,6 +50,7 @@ impl Exit {
             Exit::BelowThreshold => 3,
             Exit::Store => 4,
             Exit::Locked => 5,
+            Exit::FourEyes => 6,
         }
     }
 }
@@ -72,18 +78,42 @@ pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(BadInput(message.into()))
 }
 
+/// Marks an error as a four-eyes refusal (exit 6): a decision set approved by its proposer, or
+/// applied without the approval the configuration requires.
+#[derive(Debug)]
+pub struct FourEyes(pub String);
+
+impl fmt::Display for FourEyes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FourEyes {}
+
+/// A four-eyes refusal with this message.
+pub fn four_eyes_refusal(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(FourEyes(message.into()))
+}
+
 /// The exit code an error maps to.
 pub fn classify(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {
         if cause.is::<BadInput>() {
             return Exit::BadInput;
         }
+        if cause.is::<FourEyes>() {
+            return Exit::FourEyes;
+        }
         if let Some(store) = cause.downcast_ref::<StoreError>() {
             return match store {
                 StoreError::Locked { .. } => Exit::Locked,
-                StoreError::CaseNotFound { .. } | StoreError::CaseNotOpen { .. } | StoreError::InvalidUrl { .. } => {
-                    Exit::BadInput
-                }
+                StoreError::SelfApproval { .. } => Exit::FourEyes,
+                StoreError::ProposalNotFound { .. } | StoreError::ProposalStatus { .. } => Exit::BadInput,
+                StoreError::CaseNotFound { .. }
+                | StoreError::CaseNotOpen { .. }
+                | StoreError::InvalidUrl { .. }
+                | StoreError::PooledEndpoint { .. } => Exit::BadInput,
                 _ => Exit::Store,
             };
         }

@@ -60,17 +60,22 @@ async fn matches_table(store: &Store) -> Result<Table> {
     let matches = store.matches(&MatchFilter::default()).await.context("reading matches")?;
     let mut table = Table::new(MATCH_COLUMNS);
     for found in &matches {
-        let statement_id = found
-            .items
-            .iter()
-            .find(|item| item.side == ItemSide::Statement)
-            .map(|item| item.item_id.clone())
-            .unwrap_or_default();
-        for item in found.items.iter().filter(|item| item.side == ItemSide::Move) {
+        // One row per (statement line, Odoo line) pair: a rule's match has one statement line; a manual
+        // one may have several statement lines for one Odoo line, and an ignore disposition has one
+        // line only (the other column is empty), so that no match is missing from the table.
+        let side_ids = |side: ItemSide| {
+            let ids: Vec<&str> =
+                found.items.iter().filter(|item| item.side == side).map(|item| item.item_id.as_str()).collect();
+            if ids.is_empty() { vec![""] } else { ids }
+        };
+        let pairs = side_ids(ItemSide::Statement)
+            .into_iter()
+            .flat_map(|statement_id| side_ids(ItemSide::Move).into_iter().map(move |move_id| (statement_id, move_id)));
+        for (statement_id, move_line_id) in pairs {
             table.push_row([
                 found.match_id.clone(),
-                statement_id.clone(),
-                item.item_id.clone(),
+                statement_id.to_owned(),
+                move_line_id.to_owned(),
                 found.rule.clone(),
                 found.review.to_string(),
                 found.status.to_string(),

@@ -87,6 +87,64 @@ impl<T> Loaded<T> {
     }
 }
 
+/// Types raw records one at a time, from a file or a database page, into a [`Loaded`]: a record
+/// that cannot be typed, or whose id was already read, becomes a bad row.
+pub struct Typer<'a, L> {
+    source: &'a str,
+    layout: &'a Layout,
+    first_line_of_id: HashMap<String, u64>,
+    loaded: Loaded<L>,
+}
+
+impl<'a, L> Typer<'a, L> {
+    /// A typer for source `source` (`neon`, `odoo`) whose columns are mapped by `layout`.
+    pub fn new(source: &'a str, layout: &'a Layout) -> Self {
+        Typer { source, layout, first_line_of_id: HashMap::new(), loaded: Loaded::new() }
+    }
+
+    /// Adds one record, typed by `typed`; `id_of` gives a line's id.
+    pub fn push<T: Record>(
+        &mut self,
+        raw: &T,
+        typed: impl FnOnce(&T) -> Result<L, FieldError>,
+        id_of: impl Fn(&L) -> &str,
+    ) {
+        let line = match typed(raw) {
+            Ok(line) => line,
+            Err(error) => return self.push_bad(*field_error(self.source, self.layout, raw, &error)),
+        };
+        if let Err(bad) = unique_id(self.source, self.layout, raw, id_of(&line), &mut self.first_line_of_id) {
+            return self.push_bad(*bad);
+        }
+        self.loaded.provenance.insert(id_of(&line).to_owned(), raw.provenance().clone());
+        self.loaded.lines.push(line);
+    }
+
+    /// Adds a row that could not be read at all.
+    pub fn push_bad(&mut self, bad: BadRow) {
+        self.loaded.bad_rows.push(bad);
+    }
+
+    /// Everything typed, in the order pushed.
+    pub fn finish(self) -> Loaded<L> {
+        self.loaded
+    }
+}
+
+/// Types a NEON record with the source's formats in `zone`.
+pub fn type_statement(
+    raw: &RawStatementLine,
+    source: &StatementSourceSettings,
+    zone: Tz,
+) -> Result<StatementLine, FieldError> {
+    parse_statement(&statement_fields(raw), &source.format, zone)
+}
+
+/// Types an Odoo record with the source's formats.
+pub fn type_move(raw: &RawMoveLine, source: &MoveSourceSettings) -> Result<MoveLine, FieldError> {
+    parse_move(&move_fields(raw), &source.format)
+}
+
 /// Reads statement lines from a `.csv`, `.parquet` or `.pq` file.
 pub fn read_statements(
     path: &Path,
@@ -94,67 +152,52 @@ pub fn read_statements(
     zone: Tz,
     progress: &ProgressBar,
 ) -> Result<Loaded<StatementLine>> {
-    let typed = |raw: &RawStatementLine| parse_statement(&statement_fields(raw), &source.format, zone);
-    read_lines(path, &source.layout, &source.name, progress, typed, |line| &line.id)
+    let mut typer = Typer::new(&source.name, &source.layout);
+    for_each_row::<RawStatementLine>(path, &source.layout, &source.name, |row| {
+        progress.inc(1);
+        match row {
+            Ok(raw) => typer.push(&raw, |raw| type_statement(raw, source, zone), |line| &line.id),
+            Err(bad) => typer.push_bad(bad),
+        }
+    })?;
+    Ok(typer.finish())
 }
 
 /// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file.
 pub fn read_moves(path: &Path, source: &MoveSourceSettings, progress: &ProgressBar) -> Result<Loaded<MoveLine>> {
-    let typed = |raw: &RawMoveLine| parse_move(&move_fields(raw), &source.format);
-    read_lines(path, &source.layout, &source.name, progress, typed, |line| &line.id)
-}
-
-/// Reads every row of `path` and types it with `typed`; a row that cannot be typed, or whose id was
-/// already read, becomes a bad row.
-fn read_lines<T: Record, L>(
-    path: &Path,
-    layout: &Layout,
-    source: &str,
-    progress: &ProgressBar,
-    typed: impl Fn(&T) -> Result<L, FieldError>,
-    id_of: impl Fn(&L) -> &str,
-) -> Result<Loaded<L>> {
-    let mut loaded = Loaded::new();
-    let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
-    for_each_row::<T>(path, layout, source, &mut loaded.bad_rows, |raw| {
+    let mut typer = Typer::new(&source.name, &source.layout);
+    for_each_row::<RawMoveLine>(path, &source.layout, &source.name, |row| {
         progress.inc(1);
-        let line = typed(&raw).map_err(|error| field_error(source, layout, &raw, &error))?;
-        unique_id(source, layout, &raw, id_of(&line), &mut first_line_of_id)?;
-        loaded.provenance.insert(id_of(&line).to_owned(), raw.provenance().clone());
-        loaded.lines.push(line);
-        Ok(())
+        match row {
+            Ok(raw) => typer.push(&raw, |raw| type_move(raw, source), |line| &line.id),
+            Err(bad) => typer.push_bad(bad),
+        }
     })?;
-    Ok(loaded)
+    Ok(typer.finish())
 }
 
-/// Calls `f` with every record; the bad rows `f` returns are collected. CSV records that recon-io can
-/// skip (ragged rows, invalid UTF-8) become bad rows too; any other read failure (missing file, missing
-/// column, broken CSV, bad Parquet) is fatal.
+/// Calls `f` with every record, or with the bad row of a CSV record that recon-io can skip (a ragged
+/// row, invalid UTF-8); any other read failure (missing file, missing column, broken CSV, bad Parquet)
+/// is fatal.
 fn for_each_row<T: Record>(
     path: &Path,
     layout: &Layout,
     source: &str,
-    bad_rows: &mut Vec<BadRow>,
-    mut f: impl FnMut(T) -> Result<(), Box<BadRow>>,
+    mut f: impl FnMut(Result<T, BadRow>),
 ) -> Result<()> {
     let fatal = |error: recon_io::Error| bad_input(format!("cannot read {source} input: {error}"));
     match Format::from_path(path).map_err(fatal)? {
         Format::Csv => {
             for record in recon_io::open_csv::<T>(path, layout).map_err(fatal)? {
-                let outcome = match record {
-                    Ok(record) => f(record),
-                    Err(error) => Err(Box::new(record_error(source, path, error).map_err(fatal)?)),
-                };
-                if let Err(bad) = outcome {
-                    bad_rows.push(*bad);
+                match record {
+                    Ok(record) => f(Ok(record)),
+                    Err(error) => f(Err(record_error(source, path, error).map_err(fatal)?)),
                 }
             }
         }
         Format::Parquet => {
             recon_io::for_each_record::<T, recon_io::Error, _>(path, layout, |record| {
-                if let Err(bad) = f(record) {
-                    bad_rows.push(*bad);
-                }
+                f(Ok(record));
                 Ok(())
             })
             .map_err(fatal)?;

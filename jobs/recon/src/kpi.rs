@@ -126,13 +126,7 @@ pub async fn kpi(args: &KpiArgs, store_url: &str) -> Result<Exit> {
     let accounts = (!args.account.is_empty()).then_some(args.account.as_slice());
     let rows = store.kpi_rows(args.from, args.to, accounts).await.context("reading KPI rows")?;
     let last_run = store.last_successful_run().await.context("reading the last successful run")?;
-    let threshold = match (&configured, &last_run) {
-        (Some(settings), _) => settings.match_config.kpi_threshold,
-        (None, Some(run)) => {
-            run.kpi.as_ref().and_then(|k| Decimal::from_str_exact(&k.threshold).ok()).unwrap_or(DEFAULT_THRESHOLD)
-        }
-        (None, None) => DEFAULT_THRESHOLD,
-    };
+    let threshold = threshold(configured.as_ref(), last_run.as_ref());
     let mut summary = summarize(args.from, args.to, threshold, &rows)?;
     summary.open_cases = open_cases(&store).await?;
     summary.last_successful_run_unix_seconds = last_run.map(|run| run.header.finished_at.timestamp());
@@ -145,6 +139,17 @@ pub async fn kpi(args: &KpiArgs, store_url: &str) -> Result<Exit> {
         print!("{}", render(&summary));
     }
     Ok(if summary.below_threshold { Exit::BelowThreshold } else { Exit::Done })
+}
+
+/// The alert line: the configuration's, else the last successful run's, else the runbook's 95 %.
+pub fn threshold(configured: Option<&config::Settings>, last_run: Option<&recon_store::RunRecord>) -> Decimal {
+    match (configured, last_run) {
+        (Some(settings), _) => settings.match_config.kpi_threshold,
+        (None, Some(run)) => {
+            run.kpi.as_ref().and_then(|k| Decimal::from_str_exact(&k.threshold).ok()).unwrap_or(DEFAULT_THRESHOLD)
+        }
+        (None, None) => DEFAULT_THRESHOLD,
+    }
 }
 
 /// Open cases for every kind the core produces (zero included, so an alert sees the series), plus any

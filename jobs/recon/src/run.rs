@@ -1,18 +1,20 @@
 //! `recon run`: read, reconcile, write everything in one transaction, report the KPI.
 //!
-//! Order of work: configuration (exit 2 before anything else), store and lock (exit 4 / 5), inputs
-//! (exit 2 on a bad row unless `--skip-bad-rows`), reconciliation, then one `write_run` transaction.
-//! A run that fails or is killed before the commit leaves no run, match, case, KPI or quarantine row.
+//! Order of work: configuration and, for database inputs, the configuration checked against them
+//! (exit 2 before anything else), store and lock (exit 4 / 5), inputs (exit 2 on a bad row unless
+//! `--skip-bad-rows`), reconciliation, then one `write_run` transaction, retried whole on transient
+//! faults (see `store_retry`). A run that fails or is killed before the commit leaves no run, match,
+//! case, KPI or quarantine row.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_with_manual};
 use recon_store::{
-    ItemSide, MatchFilter, MatchReview, MatchStatus, RunHeader, RunInput, RunMode, RunScope, RunWrite, Store,
+    ItemSide, MatchFilter, MatchReview, MatchStatus, RunHeader, RunInput, RunMode, RunScope, RunWrite, Store, TestHooks,
 };
 use serde::Serialize;
 use tracing::Instrument;
@@ -20,15 +22,24 @@ use tracing::Instrument;
 use crate::cli::RunArgs;
 use crate::config::{self, Settings};
 use crate::exit::Exit;
-use crate::input::{self, BadRow, Loaded};
+use crate::input::{self, BadRow};
 use crate::mapping::{self, Provenances};
 use crate::report::{self, RunReport, TopException};
 use crate::scope::{self, DateRange, SideCounts};
+use crate::sources::{Inputs, Sources};
+use crate::store_retry::{self, Written};
 use crate::terminal;
 
 /// Test hook: milliseconds to sleep while holding the lock, after everything is computed and right
 /// before the write transaction, so tests can kill a run or race a second one at a known point.
 pub const PAUSE_ENV: &str = "RECON_TEST_PAUSE_BEFORE_WRITE_MS";
+/// Test hook: milliseconds to sleep inside the write transaction, after the run row is inserted (first
+/// attempt only), so tests can terminate connections, restart the server or kill the run mid-write.
+pub const PAUSE_IN_WRITE_ENV: &str = "RECON_TEST_PAUSE_IN_WRITE_MS";
+/// Test hook: a file whose appearance ends either pause early, when the test has done its part.
+pub const RESUME_FILE_ENV: &str = "RECON_TEST_RESUME_FILE";
+/// Test hook: report the first commit's acknowledgement as lost (the data is committed).
+pub const DROP_COMMIT_ACK_ENV: &str = "RECON_TEST_DROP_COMMIT_ACK";
 
 /// Who and what a run is.
 #[derive(Clone, Debug)]
@@ -84,23 +95,39 @@ async fn execute(
 ) -> Result<Exit> {
     let redacted = terminal::redact_url(store_url);
     tracing::info!(store = %redacted, %range, mode = %identity.mode, operator = %identity.operator, "run started");
-    let store = Store::open(store_url).await.with_context(|| format!("opening store {redacted}"))?;
+    let context = scope::context_range(range, settings.context_banking_days, &settings.match_config.calendar);
+    let sources = Sources::parse(&args.statements, &args.moves)?;
+    sources.check(settings, context).await?;
+    recon_store::check_lock_endpoint(store_url).with_context(|| format!("store {redacted}"))?;
+    let store =
+        store_retry::open(store_url, test_hooks()).await.with_context(|| format!("opening store {redacted}"))?;
     let lock_scope = format!("{} run {} for {range} by {}", identity.mode, identity.run_id, identity.operator);
-    let lock = store.try_lock(&lock_scope).await.with_context(|| format!("taking the run lock of {redacted}"))?;
+    let mut lock = store.try_lock(&lock_scope).await.with_context(|| format!("taking the run lock of {redacted}"))?;
     let manual = manual_assignments(&store).await?;
-    let (run_write, mut report) = prepare(args, settings, range, identity, &manual)?;
+    let read_started = Instant::now();
+    let inputs = sources.read(settings, context).await?;
+    let (run_write, mut report) = prepare(inputs, read_started, args, settings, range, identity, &manual)?;
     pause_for_tests().await;
-    let written = store.write_run(&run_write).await;
-    let summary = match written {
-        Ok(summary) => summary,
+    let written = store_retry::write_run(&store, &mut lock, &run_write).await;
+    let written = match written {
+        Ok(written) => written,
         Err(error) => {
             record_failure(&store, &run_write.header, &error).await;
             return Err(error).with_context(|| format!("writing run {} to {redacted}", identity.run_id));
         }
     };
     lock.release().await.context("releasing the run lock")?;
-    report.store = Some(summary);
+    if let Written::Now(summary) = written {
+        report.store = Some(summary);
+    }
     print!("{}", report::render(&report, settings));
+    if let Written::ByEarlierAttempt = written {
+        println!(
+            "Store: run {} was committed by an earlier attempt whose acknowledgement was lost; \
+             nothing was written twice",
+            identity.run_id
+        );
+    }
     let exit = if below_threshold(&report.kpi) { Exit::BelowThreshold } else { Exit::Done };
     tracing::info!(count_rate = %run_write.kpi.count_rate, exit_code = exit.code(), "run finished");
     Ok(exit)
@@ -111,7 +138,9 @@ async fn execute(
 async fn manual_assignments(store: &Store) -> Result<ManualAssignments> {
     let filter =
         MatchFilter { status: Some(MatchStatus::Active), review: Some(MatchReview::Manual), ..MatchFilter::default() };
-    let manual = store.matches(&filter).await.context("reading manual matches")?;
+    let manual = store_retry::read("read manual matches", async || store.matches(&filter).await)
+        .await
+        .context("reading manual matches")?;
     let mut assignments = ManualAssignments::default();
     for item in manual.iter().flat_map(|m| &m.items) {
         match item.side {
@@ -131,7 +160,32 @@ fn below_threshold(kpi: &KpiReport) -> bool {
 async fn pause_for_tests() {
     let Some(ms) = std::env::var(PAUSE_ENV).ok().and_then(|v| v.parse::<u64>().ok()) else { return };
     tracing::warn!(ms, "test hook {PAUSE_ENV}: pausing before the write transaction");
-    tokio::time::sleep(Duration::from_millis(ms)).await;
+    recon_store::test_pause(Duration::from_millis(ms), resume_file().as_deref()).await;
+}
+
+fn resume_file() -> Option<PathBuf> {
+    std::env::var_os(RESUME_FILE_ENV).map(PathBuf::from)
+}
+
+/// The store's test hooks from the environment, if any is set.
+fn test_hooks() -> Option<TestHooks> {
+    let pause_in_write = std::env::var(PAUSE_IN_WRITE_ENV).ok().and_then(|v| v.parse::<u64>().ok());
+    let drop_commit_ack = std::env::var_os(DROP_COMMIT_ACK_ENV).is_some();
+    if pause_in_write.is_none() && !drop_commit_ack {
+        return None;
+    }
+    let mut hooks = TestHooks::new();
+    if let Some(ms) = pause_in_write {
+        hooks = hooks.pause_in_write(Duration::from_millis(ms));
+    }
+    if let Some(path) = resume_file() {
+        hooks = hooks.resume_file(path);
+    }
+    if drop_commit_ack {
+        hooks = hooks.drop_first_commit_ack();
+    }
+    tracing::warn!(?hooks, "store test hooks set from the environment");
+    Some(hooks)
 }
 
 /// Records the failed run (header and error only), best effort: the store may be what failed.
@@ -141,41 +195,17 @@ async fn record_failure(store: &Store, header: &RunHeader, error: &recon_store::
     }
 }
 
-/// The typed, filtered inputs of a run.
-struct Inputs {
-    statements: Loaded<recon_core::matching::StatementLine>,
-    moves: Loaded<recon_core::matching::MoveLine>,
-    run_inputs: Vec<RunInput>,
-}
-
-fn read_inputs(args: &RunArgs, settings: &Settings) -> Result<Inputs> {
-    let progress = terminal::progress("reading statement lines");
-    let statements = input::read_statements(&args.statements, &settings.statements, settings.zone, &progress)?;
-    progress.finish_and_clear();
-    let progress = terminal::progress("reading Odoo lines");
-    let moves = input::read_moves(&args.moves, &settings.moves, &progress)?;
-    progress.finish_and_clear();
-    let run_inputs = vec![
-        run_input(&settings.statements.name, &args.statements, statements.rows())?,
-        run_input(&settings.moves.name, &args.moves, moves.rows())?,
-    ];
-    Ok(Inputs { statements, moves, run_inputs })
-}
-
-fn run_input(name: &str, path: &Path, rows: u64) -> Result<RunInput> {
-    Ok(RunInput { name: name.to_owned(), path: path.display().to_string(), blake3: input::hash(path)?, rows })
-}
-
-/// Reads, reconciles and builds everything the run writes, plus the report to print.
+/// Reconciles the inputs (read since `read_started`) and builds everything the run writes, plus the
+/// report to print.
 fn prepare(
+    inputs: Inputs,
+    read_started: Instant,
     args: &RunArgs,
     settings: &Settings,
     range: DateRange,
     identity: &Identity,
     manual: &ManualAssignments,
 ) -> Result<(RunWrite, RunReport)> {
-    let read_started = Instant::now();
-    let inputs = read_inputs(args, settings)?;
     let bad_rows: Vec<BadRow> = inputs.statements.bad_rows.iter().chain(&inputs.moves.bad_rows).cloned().collect();
     if !bad_rows.is_empty() && !args.skip_bad_rows {
         return Err(input::bad_rows_error(&bad_rows));

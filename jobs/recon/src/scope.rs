@@ -197,6 +197,7 @@ fn add(total: &mut KpiCell, cell: &KpiCell) {
     total.statement_lines += cell.statement_lines;
     total.matched_lines += cell.matched_lines;
     total.needs_review_lines += cell.needs_review_lines;
+    total.manual_lines += cell.manual_lines;
     total.statement_amount_minor += cell.statement_amount_minor;
     total.matched_amount_minor += cell.matched_amount_minor;
 }

@@ -151,7 +151,9 @@ pub(super) fn prepare<'a>(
             (Some(_), MoveState::Draft) => Scope::Draft,
             (Some(_), MoveState::Cancelled) => Scope::Cancelled,
             (Some(account_index), MoveState::Posted) => {
-                Scope::Posted(Box::new(prepare_move(index, line, account_index, config)))
+                let mut prepared = prepare_move(index, line, account_index, config);
+                prepared.manual = manual.move_line_ids.contains(line.id.trim());
+                Scope::Posted(Box::new(prepared))
             }
         })
         .collect();

@@ -179,10 +179,14 @@ fn manual_assignments_are_left_alone_and_count_as_reconciled() {
     let orphan =
         before.exceptions.iter().find(|e| e.kind == ExceptionKind::UnmatchedStatement).expect("an orphan line");
     let orphan_id = orphan.items[0].id.clone();
+    let orphan_move =
+        before.exceptions.iter().find(|e| e.kind == ExceptionKind::UnmatchedMove).expect("an orphan move");
+    let orphan_move_id = orphan_move.items[0].id.clone();
     let mut manual = ManualAssignments::default();
     manual.statement_ids.insert(orphan_id.clone());
+    manual.move_line_ids.insert(orphan_move_id.clone());
     let after = reconcile_with_manual(&statements, &moves, &config, &manual);
-    assert!(after.exceptions.iter().all(|e| e.items.iter().all(|i| i.id != orphan_id)));
+    assert!(after.exceptions.iter().all(|e| e.items.iter().all(|i| i.id != orphan_id && i.id != orphan_move_id)));
     assert!(after.matches.iter().all(|m| m.statement_id != orphan_id));
     assert_eq!(after.kpi.overall.manual_lines, 1);
     assert_eq!(after.kpi.overall.matched_lines, before.kpi.overall.matched_lines + 1);

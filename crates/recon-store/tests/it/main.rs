@@ -2,6 +2,8 @@
 //! directories, and a PostgreSQL server (`DATABASE_URL`, or a throwaway cluster).
 
 mod fixtures;
+mod manual;
+mod migrations;
 mod pg;
 mod scenarios;
 mod schema;

@@ -26,10 +26,21 @@ macro_rules! all_scenarios {
             migrations_are_listed,
             large_run_is_batched,
             invalid_input_is_refused,
+            failed_migration_leaves_the_schema_as_it_was,
+            proposal_needs_a_second_operator,
+            manual_run_moves_cases_and_marks_the_proposal_applied,
+            failed_manual_run_changes_nothing,
         );
     };
 }
 pub(crate) use all_scenarios;
+
+pub use crate::migrations::failed_migration_leaves_the_schema_as_it_was;
+
+pub use crate::manual::{
+    failed_manual_run_changes_nothing, manual_run_moves_cases_and_marks_the_proposal_applied,
+    proposal_needs_a_second_operator,
+};
 
 async fn open(url: &str) -> Store {
     Store::open(url).await.expect("store opens")
@@ -405,7 +416,10 @@ pub async fn failed_run_is_recorded(url: &str) {
 }
 
 pub async fn migrations_are_listed(url: &str) {
-    let expected = vec![AppliedMigration { version: 1, description: "init".to_owned() }];
+    let expected = vec![
+        AppliedMigration { version: 1, description: "init".to_owned() },
+        AppliedMigration { version: 2, description: "manual".to_owned() },
+    ];
     let store = open(url).await;
     assert_eq!(store.applied_migrations().await.expect("migrations"), expected);
     store.close().await;

@@ -7,5 +7,8 @@ mod config;
 mod explain;
 mod inputs;
 mod kpi;
+mod manual;
+mod postgres;
+mod report;
 mod run;
 mod support;
