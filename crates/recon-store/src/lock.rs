@@ -120,6 +120,18 @@ impl RunLock {
     }
 }
 
+/// `recon lock: <scope>`, cut to the 63 bytes PostgreSQL keeps of an application name (at a
+/// character boundary), so that the server has nothing to truncate and nothing to warn about.
+fn lock_application_name(scope: &str) -> String {
+    const BYTES_MAX: usize = 63;
+    let mut name = format!("recon lock: {scope}");
+    if name.len() > BYTES_MAX {
+        let cut = (0..=BYTES_MAX).rev().find(|&index| name.is_char_boundary(index)).unwrap_or(0);
+        name.truncate(cut);
+    }
+    name
+}
+
 /// Whether the session of `connection` holds the run lock.
 async fn still_held(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
     const SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
@@ -208,7 +220,7 @@ async fn lock_postgres(options: &PgConnectOptions, scope: &str) -> Result<LockIn
 /// A new connection holding the advisory lock, or [`StoreError::Locked`] naming the holder.
 async fn connect_and_lock(options: &PgConnectOptions, scope: &str) -> Result<PgConnection, StoreError> {
     let key = PG_LOCK_KEY.to_string();
-    let application_name = format!("recon lock: {scope}");
+    let application_name = lock_application_name(scope);
     let mut connection = PgConnection::connect_with(&options.clone().application_name(&application_name))
         .await
         .map_err(StoreError::db("try_lock: connect", key.clone()))?;
@@ -246,5 +258,19 @@ async fn pg_holder(connection: &mut PgConnection) -> String {
         Ok(Some(holder)) => holder,
         Ok(None) => "held by another session (holder not visible)".to_owned(),
         Err(error) => format!("held by another session (holder lookup failed: {error})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_application_name;
+
+    #[test]
+    fn lock_application_names_fit_postgresql() {
+        assert_eq!(lock_application_name("nightly"), "recon lock: nightly");
+        let long =
+            lock_application_name("nightly run R-20261123T081813Z-33a4b170 for 2026-10-01 .. 2026-10-31 by ñandú");
+        assert_eq!(long, "recon lock: nightly run R-20261123T081813Z-33a4b170 for 2026-10");
+        assert!(lock_application_name(&"ñ".repeat(40)).len() <= 63);
     }
 }

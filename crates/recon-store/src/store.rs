@@ -8,7 +8,10 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
+// sqlx's logging settings take `log` levels; sqlx turns on tracing's `log` feature, which
+// re-exports the `log` crate.
+use tracing::log::LevelFilter;
 
 use crate::db::{Pooled, Tx};
 use crate::error::StoreError;
@@ -202,7 +205,7 @@ async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
             reason: "in-memory SQLite is not supported (the run lock needs a file); give a file path".into(),
         });
     }
-    let options = options
+    let options = quiet_slow_statements(options)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
@@ -276,7 +279,7 @@ fn parse_pg_url(url: &str) -> Result<(PgConnectOptions, Duration), StoreError> {
         .extra_float_digits(None);
     let has_application_name = options.get_application_name().is_some();
     let options = if has_application_name { options } else { options.application_name(DEFAULT_APPLICATION_NAME) };
-    Ok((options, connect_timeout))
+    Ok((quiet_slow_statements(options), connect_timeout))
 }
 
 /// The value of the query parameter `key` of `url` (the first, if repeated).
@@ -284,6 +287,16 @@ fn query_parameter<'u>(url: &'u str, key: &str) -> Option<&'u str> {
     let (_, query) = url.split_once('?')?;
     query.split('&').find_map(|pair| pair.split_once('=').filter(|(name, _)| *name == key).map(|(_, value)| value))
 }
+
+/// sqlx logs a statement slower than a second at warn level with its whole text: a batched
+/// insert of a large run is hundreds of kilobytes of placeholders, once per statement. The
+/// store's own debug log times each step of a write instead.
+fn quiet_slow_statements<O: ConnectOptions>(options: O) -> O {
+    options.log_slow_statements(LevelFilter::Debug, SLOW_STATEMENT)
+}
+
+/// Beyond this, sqlx logs a statement as slow (at debug level, see [`quiet_slow_statements`]).
+const SLOW_STATEMENT: Duration = Duration::from_secs(1);
 
 /// Refuses, before anything is connected, a PostgreSQL store URL whose host is a pooled
 /// endpoint, for commands that take the run lock (see [`StoreError::PooledEndpoint`]).

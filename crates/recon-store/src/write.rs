@@ -76,14 +76,38 @@ async fn write_all_with_hooks(
     if let Some(hooks) = hooks {
         hooks.in_write(run_id).await;
     }
+    let mut step = Step::start(run_id);
     let mut summary =
         RunWriteSummary { kpi_rows: insert_kpi_rows(conn, run_id, &run.kpi_rows).await?, ..RunWriteSummary::default() };
     upsert_matches(conn, header, &run.matches, &mut summary).await?;
+    step.done("matches upserted");
     summary.matches_superseded = supersede_matches(conn, header).await?;
+    step.done("matches superseded");
     upsert_cases(conn, header, &run.cases, &mut summary).await?;
+    step.done("cases upserted");
     summary.cases_resolved = auto_resolve_cases(conn, header).await?;
+    step.done("cases auto-resolved");
     summary.quarantined_rows = insert_quarantine(conn, run_id, &run.quarantine).await?;
+    step.done("quarantine written");
     Ok(summary)
+}
+
+/// Debug-level timing of the steps of a write, to see where a slow write spends its time.
+struct Step<'a> {
+    run_id: &'a str,
+    started: std::time::Instant,
+}
+
+impl<'a> Step<'a> {
+    fn start(run_id: &'a str) -> Self {
+        Step { run_id, started: std::time::Instant::now() }
+    }
+
+    fn done(&mut self, step: &str) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::debug!(run_id = self.run_id, ms, "write_run: {step}");
+        self.started = std::time::Instant::now();
+    }
 }
 
 // ---------------------------------------------------------------- validation
@@ -233,17 +257,13 @@ async fn existing_statuses(
     run_id: &str,
 ) -> Result<HashMap<String, String>, StoreError> {
     let mut statuses = HashMap::new();
-    let chunk_size = conn.max_params();
-    for chunk in ids.chunks(chunk_size) {
-        let mut sql = Sql::new(&format!("SELECT {id_column} AS id, status FROM {table} WHERE {id_column} IN "));
-        sql.push_in_list(chunk.iter().copied());
-        let rows = conn
-            .fetch_all(&sql.text, sql.params)
-            .await
-            .map_err(StoreError::db("write_run: read existing rows", format!("run {run_id}, {table}")))?;
-        for row in rows {
-            statuses.insert(row.text("id")?, row.text("status")?);
-        }
+    let select = format!("SELECT {id_column} AS id, status FROM {table} WHERE");
+    let rows = conn
+        .fetch_where_in(&select, id_column, ids)
+        .await
+        .map_err(StoreError::db("write_run: read existing rows", format!("run {run_id}, {table}")))?;
+    for row in rows {
+        statuses.insert(row.text("id")?, row.text("status")?);
     }
     Ok(statuses)
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# recon vs DuckDB on the same generated files (issue 7). See benches/duckdb/README.md.
+#
+#   benches/compare.sh [N[=DIR]]...        default: 100000=/tmp/gen100k 1000000=/tmp/gen1m
+#
+# For each size: generates the files with recon-gen when DIR has none (not timed), warms the page
+# cache, then times with /usr/bin/time -v (wall, peak RSS), recording `uptime` before each run:
+# (cpu_s = user + system seconds, less sensitive than wall time to other load on the machine)
+#   1. duckdb      benches/duckdb/tiers12.py: tiers 1 and 2 in DuckDB SQL, matches written to Parquet
+#   2. recon run   the whole job: read + full reference parser, all tiers, exceptions, SQLite store write
+#   3. match-timing recon's core alone on the same N (generates its own data in memory; prints parse
+#                  and reconcile times separately)
+# then exports recon's matches (not timed) and scores both tier-1+2 match sets against truth.json.
+#
+# Environment: OUT (work dir, default /tmp/recon-compare), STORE (default /tmp/cmp.sqlite, deleted
+# before each run), FROM/TO (default 2026-10-01/2026-10-30), REPEAT (timed runs per tool, default 1),
+# PYTHON (default python3, needs `pip install duckdb`).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/recon-compare}
+STORE=${STORE:-/tmp/cmp.sqlite}
+FROM=${FROM:-2026-10-01}
+TO=${TO:-2026-10-30}
+REPEAT=${REPEAT:-1}
+PYTHON=${PYTHON:-python3}
+CONFIG=benches/recon-gen.toml
+BIN=target/release
+mkdir -p "$OUT"
+
+[ $# -gt 0 ] || set -- 100000=/tmp/gen100k 1000000=/tmp/gen1m
+
+"$PYTHON" -c 'import duckdb' 2>/dev/null || { echo "duckdb is missing: $PYTHON -m pip install duckdb" >&2; exit 2; }
+for b in recon recon-gen match-timing; do
+    [ -x "$BIN/$b" ] || { echo "build first: cargo build --release -p recon -p recon-benches" >&2; exit 2; }
+done
+# Snapshot the binaries: a concurrent cargo build in the same target directory must not swap them
+# between runs of a series.
+mkdir -p "$OUT/bin"
+cp "$BIN/recon" "$BIN/recon-gen" "$BIN/match-timing" "$OUT/bin/"
+BIN_SRC=$PWD/$BIN
+BIN=$OUT/bin
+
+# wall seconds and peak RSS (MiB) from a /usr/bin/time -v report
+wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$1"; }
+cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$1"; }
+rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
+load() { uptime | sed 's/.*load average: //'; }
+
+TABLE="$OUT/table.tsv"
+printf 'N\ttool\trun\twall_s\tcpu_s\tpeak_rss_mib\tload_1_5_15_before\tnotes\n' > "$TABLE"
+SCORES="$OUT/scores.tsv"
+printf 'N\tname\tmatches\tcorrect\tcorrect_pct\ttier1\ttier2\twrong_by_defect\n' > "$SCORES"
+
+{
+    echo "date: $(date -u +%FT%TZ)"
+    echo "host: $(uname -srm), $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 " GiB RAM" }')"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "duckdb: $("$PYTHON" -c 'import duckdb; print(duckdb.__version__)'), $("$PYTHON" --version 2>&1)"
+    echo "recon: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates jobs || echo " + uncommitted changes in: $(git diff --name-only HEAD -- crates jobs | paste -sd' ')")"
+    echo "binaries (copied from $BIN_SRC): $(cd "$BIN" && for b in recon recon-gen match-timing; do printf '%s %s %s; ' "$b" "$(date -u -r "$BIN_SRC/$b" +%FT%TZ)" "$(sha256sum "$b" | cut -c1-12)"; done)"
+} > "$OUT/machine.txt"
+
+for arg in "$@"; do
+    n=${arg%%=*}
+    dir=${arg#*=}
+    [ "$dir" != "$arg" ] || dir=/tmp/gen-$n
+    st="$dir/neon_statement_lines.csv"
+    mv="$dir/odoo_move_lines.csv"
+    if [ ! -f "$st" ] || [ ! -f "$mv" ] || [ ! -f "$dir/truth.json" ]; then
+        echo "== generating N=$n into $dir" >&2
+        "$BIN/recon-gen" "$n" "$dir"
+    fi
+    for r in $(seq 1 "$REPEAT"); do
+        # 1. DuckDB, tiers 1 and 2
+        cat "$st" "$mv" > /dev/null
+        l=$(load)
+        echo "== N=$n run $r: duckdb (load $l)" >&2
+        /usr/bin/time -v "$PYTHON" benches/duckdb/tiers12.py --statements "$st" --moves "$mv" \
+            --out "$OUT/duckdb-$n.parquet" > "$OUT/duckdb-$n.out" 2> "$OUT/duckdb-$n.time"
+        cat "$OUT/duckdb-$n.out" >&2
+        note=$(awk '/^statements/ { print "matches (all dates) " $NF } /^stages/ { print $NF }' "$OUT/duckdb-$n.out" | paste -sd' ')
+        printf '%s\tduckdb tiers12.py\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "$(wall "$OUT/duckdb-$n.time")" "$(cpu "$OUT/duckdb-$n.time")" \
+            "$(rss "$OUT/duckdb-$n.time")" "$l" "$note" >> "$TABLE"
+
+        # 2. recon run, the whole job
+        rm -f "$STORE" "$STORE-wal" "$STORE-shm" "$STORE-journal"
+        cat "$st" "$mv" > /dev/null
+        l=$(load)
+        echo "== N=$n run $r: recon run (load $l)" >&2
+        rc=0
+        /usr/bin/time -v "$BIN/recon" run --config "$CONFIG" --statements "$st" --moves "$mv" \
+            --store "$STORE" --from "$FROM" --to "$TO" > "$OUT/recon-$n.out" 2> "$OUT/recon-$n.time" || rc=$?
+        # exit 3 = KPI below the alert line: the run worked
+        [ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "recon run failed ($rc), see $OUT/recon-$n.*" >&2; exit 1; }
+        grep -E '^Matches by rule' "$OUT/recon-$n.out" >&2
+        note=$("$PYTHON" - "$STORE" <<'EOF'
+import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+started, finished, timings = con.execute(
+    "SELECT started_at, finished_at, timings_json FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+t = json.loads(timings)
+print(f"read {t['read_ms'] / 1000:.1f}s reconcile {t['reconcile_ms'] / 1000:.1f}s (rest: store open, write, report)")
+EOF
+)
+        printf '%s\trecon run\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "$(wall "$OUT/recon-$n.time")" "$(cpu "$OUT/recon-$n.time")" \
+            "$(rss "$OUT/recon-$n.time")" "$l" "$note" >> "$TABLE"
+
+        # 3. recon's core alone
+        l=$(load)
+        echo "== N=$n run $r: match-timing (load $l)" >&2
+        /usr/bin/time -v "$BIN/match-timing" "$n" > "$OUT/match-timing-$n.out" 2> "$OUT/match-timing-$n.time"
+        cat "$OUT/match-timing-$n.out" >&2
+        note=$(sed -E 's/.*generate ([^ ]+) parse ([^ ]+) reconcile ([^ ]+) .*/generate \1 parse \2 reconcile \3/' "$OUT/match-timing-$n.out")
+        printf '%s\tmatch-timing (core)\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "$(wall "$OUT/match-timing-$n.time")" "$(cpu "$OUT/match-timing-$n.time")" \
+            "$(rss "$OUT/match-timing-$n.time")" "$l" "$note" >> "$TABLE"
+    done
+
+    # precision, not timed: recon's matches out of the store of the last run
+    echo "== N=$n: export and score (not timed)" >&2
+    "$BIN/recon" export matches --format csv --out "$OUT/recon-$n-matches.csv" --store "$STORE" 2> "$OUT/export-$n.log"
+    "$PYTHON" benches/duckdb/score.py --truth "$dir/truth.json" --from "$FROM" --to "$TO" \
+        --duckdb "$OUT/duckdb-$n.parquet" --recon "$OUT/recon-$n-matches.csv" | sed "s/^/$n\t/" >> "$SCORES"
+done
+
+echo
+cat "$OUT/machine.txt"
+echo
+column -t -s $'\t' "$TABLE"
+echo
+echo "tier-1+2 matches with a statement business date in $FROM .. $TO, scored against truth.json:"
+column -t -s $'\t' "$SCORES"
