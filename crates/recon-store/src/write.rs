@@ -280,11 +280,15 @@ async fn upsert_matches(
     const TAIL: &str = "ON CONFLICT (match_id) DO UPDATE SET last_run_id = excluded.last_run_id, \
         status = 'active', superseded_by_run_id = NULL";
     let run_id = header.run_id.as_str();
-    let ids: Vec<&str> = matches.iter().map(|m| m.match_id.as_str()).collect();
+    // Rows go in primary-key order: ids are hashes, and random-order inserts into a B-tree touch a
+    // different page per row; sorted, they append to the same few pages.
+    let mut sorted: Vec<&MatchWrite> = matches.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.match_id.cmp(&b.match_id));
+    let ids: Vec<&str> = sorted.iter().map(|m| m.match_id.as_str()).collect();
     let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
     let mut rows = Vec::with_capacity(matches.len());
     let mut new_items = Vec::new();
-    for m in matches {
+    for m in sorted {
         match existing.get(&m.match_id).map(String::as_str) {
             None => {
                 summary.matches_inserted += 1;
@@ -374,12 +378,14 @@ async fn upsert_cases(
         corrective_action = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.corrective_action END, \
         prevention = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.prevention END";
     let run_id = header.run_id.as_str();
-    let ids: Vec<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
+    let mut sorted: Vec<&CaseWrite> = cases.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
+    let ids: Vec<&str> = sorted.iter().map(|c| c.case_id.as_str()).collect();
     let existing = existing_statuses(conn, "cases", "case_id", &ids, run_id).await?;
     let mut rows = Vec::with_capacity(cases.len());
     let mut new_items = Vec::new();
     let mut events = Vec::with_capacity(cases.len());
-    for c in cases {
+    for c in sorted {
         let event = case_event(existing.get(&c.case_id).map(String::as_str), summary);
         if event == CaseEventKind::Opened {
             new_items.extend(case_item_rows(c));
