@@ -2,7 +2,6 @@
 //! Odoo bank lines (plus their counterpart lines), on generated data.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use recon_benches::{config, typed};
 use recon_core::matching::reconcile;
 use recon_gen::{Spec, generate};
 
@@ -11,8 +10,8 @@ fn matching(c: &mut Criterion) {
     group.sample_size(10);
     for statements in [100_000usize, 1_000_000] {
         let data = generate(&Spec { statements, seed: 1, days: 30, ..Spec::default() });
-        let (statement_lines, move_lines) = typed(&data);
-        let config = config(&data);
+        let (statement_lines, move_lines) = data.typed();
+        let config = data.match_config();
         group.throughput(Throughput::Elements(statement_lines.len() as u64));
         group.bench_function(format!("{statements}_statements_{}_odoo_lines", move_lines.len()), |b| {
             b.iter(|| reconcile(&statement_lines, &move_lines, &config))

@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use recon_benches::{config, typed};
 use recon_core::matching::reconcile;
 
 #[global_allocator]
@@ -16,9 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = recon_gen::generate(&recon_gen::Spec { statements, seed: 1, ..recon_gen::Spec::default() });
     let generated = started.elapsed();
     let started = Instant::now();
-    let (statement_lines, move_lines) = typed(&data);
+    let (statement_lines, move_lines) = data.typed();
     let parsed = started.elapsed();
-    let config = config(&data);
+    let config = data.match_config();
     let started = Instant::now();
     let outcome = reconcile(&statement_lines, &move_lines, &config);
     let matched = started.elapsed();

@@ -20,8 +20,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use recon_core::calendar::BankingCalendar;
 use recon_core::currency::Currency;
-use recon_core::matching::{AccountConfig, ExceptionKind, FeeSchedule, SettlementConfig};
-use recon_core::records::{MoveFields, StatementFields};
+use recon_core::matching::{
+    AccountConfig, ExceptionKind, FeeSchedule, MatchConfig, MoveLine, SettlementConfig, StatementLine,
+};
+use recon_core::records::{MoveFields, MoveFormat, StatementFields, StatementFormat, parse_move, parse_statement};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -259,6 +261,34 @@ pub struct Dataset {
     pub moves: Vec<MoveRow>,
     /// What should happen.
     pub truth: Truth,
+}
+
+impl Dataset {
+    /// The rows typed with the core's parsers (NEON's and Odoo's default formats). The generator writes
+    /// only valid rows, so a refusal here is a generator bug.
+    pub fn typed(&self) -> (Vec<StatementLine>, Vec<MoveLine>) {
+        let zone = recon_core::time::DEFAULT_ZONE;
+        let statements = self
+            .statements
+            .iter()
+            .map(|row| {
+                parse_statement(&row.fields(), &StatementFormat::default(), zone).expect("generated rows are valid")
+            })
+            .collect();
+        let moves = self
+            .moves
+            .iter()
+            .map(|row| parse_move(&row.fields(), &MoveFormat::default()).expect("generated rows are valid"))
+            .collect();
+        (statements, moves)
+    }
+
+    /// The matching configuration the data was generated for.
+    pub fn match_config(&self) -> MatchConfig {
+        let mut config = MatchConfig::new(self.accounts.clone());
+        config.settlement = self.settlement.clone();
+        config
+    }
 }
 
 /// The three accounts: STP (MXN), BBVA (MXN), BBVA (USD).

@@ -16,8 +16,8 @@ use crate::cases::open_existing_store;
 use crate::cli::KpiArgs;
 use crate::config;
 use crate::exit::{Exit, bad_input};
-use crate::scope::rate;
 use crate::terminal::{TextTable, grouped, percent};
+use recon_core::matching::rate;
 
 /// The threshold when neither a configuration nor a stored run gives one (the runbook's 95 %).
 const DEFAULT_THRESHOLD: Decimal = Decimal::from_parts(95, 0, 0, false, 2);

@@ -18,15 +18,12 @@
 //! in-range line is visible, and by default `2 × window + 1`, so pairs just outside the window are seen
 //! as `date_out_of_window` rather than as two unmatched lines.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 use recon_core::calendar::BankingCalendar;
-use recon_core::matching::{KpiCell, KpiDay, KpiReport, MoveLine, StatementLine};
+use recon_core::matching::{KpiReport, MoveLine, StatementLine};
 use recon_core::time::business_date;
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use crate::exit::bad_input;
@@ -166,54 +163,7 @@ pub fn filter_moves(lines: Vec<MoveLine>, range: DateRange, context: DateRange) 
     (kept, counts)
 }
 
-/// The core's KPI report restricted to the days of `range`: per-day cells kept, per-account, per-currency
-/// and overall cells summed again from them, rates recomputed (rounded down to 4 decimals, like the core).
+/// The core's KPI report restricted to the days of `range` (without the context margin).
 pub fn kpi_in_range(report: &KpiReport, range: DateRange) -> KpiReport {
-    let per_day: Vec<KpiDay> = report.per_day.iter().filter(|day| range.contains(day.business_date)).cloned().collect();
-    let mut overall = KpiCell::default();
-    let mut by_currency: BTreeMap<String, KpiCell> = BTreeMap::new();
-    let mut per_account: BTreeMap<String, KpiCell> = BTreeMap::new();
-    for day in &per_day {
-        add(&mut overall, &day.cell);
-        add(by_currency.entry(day.currency.code().to_owned()).or_default(), &day.cell);
-        add(per_account.entry(day.account.clone()).or_default(), &day.cell);
-    }
-    finish(&mut overall);
-    by_currency.values_mut().for_each(finish);
-    per_account.values_mut().for_each(finish);
-    let below = |cell: &KpiCell| cell.count_rate.is_some_and(|rate| rate < report.threshold);
-    let below_threshold = below(&overall) || per_account.values().any(below);
-    KpiReport {
-        threshold: report.threshold,
-        overall,
-        overall_by_currency: by_currency,
-        per_account,
-        per_day,
-        below_threshold,
-    }
-}
-
-fn add(total: &mut KpiCell, cell: &KpiCell) {
-    total.statement_lines += cell.statement_lines;
-    total.matched_lines += cell.matched_lines;
-    total.needs_review_lines += cell.needs_review_lines;
-    total.manual_lines += cell.manual_lines;
-    total.statement_amount_minor += cell.statement_amount_minor;
-    total.matched_amount_minor += cell.matched_amount_minor;
-}
-
-fn finish(cell: &mut KpiCell) {
-    cell.count_rate = rate(Decimal::from(cell.matched_lines), Decimal::from(cell.statement_lines));
-    cell.amount_rate = rate(Decimal::from(cell.matched_amount_minor), Decimal::from(cell.statement_amount_minor));
-}
-
-/// `part / whole` rounded down to exactly 4 decimals (`1.0000`), so 0.94996 never reads as 0.9500 on the alert line;
-/// `None` when `whole` is zero.
-pub fn rate(part: Decimal, whole: Decimal) -> Option<Decimal> {
-    if whole.is_zero() {
-        return None;
-    }
-    let mut value = part.checked_div(whole)?.round_dp_with_strategy(4, RoundingStrategy::ToZero);
-    value.rescale(4);
-    Some(value)
+    report.restricted_to(|date| range.contains(date))
 }

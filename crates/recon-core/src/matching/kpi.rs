@@ -51,9 +51,21 @@ impl KpiCell {
         }
     }
 
-    fn finish(&mut self) {
-        self.count_rate = rate(i128::from(self.matched_lines), i128::from(self.statement_lines));
-        self.amount_rate = rate(self.matched_amount_minor, self.statement_amount_minor);
+    /// Recomputes the rates from the counts and amounts.
+    pub fn finish(&mut self) {
+        let whole = |value: i128| Decimal::from_i128_with_scale(value, 0);
+        self.count_rate = rate(Decimal::from(self.matched_lines), Decimal::from(self.statement_lines));
+        self.amount_rate = rate(whole(self.matched_amount_minor), whole(self.statement_amount_minor));
+    }
+
+    /// Adds another cell's counts and amounts; call [`KpiCell::finish`] afterwards for the rates.
+    pub fn absorb(&mut self, other: &KpiCell) {
+        self.statement_lines += other.statement_lines;
+        self.matched_lines += other.matched_lines;
+        self.needs_review_lines += other.needs_review_lines;
+        self.manual_lines += other.manual_lines;
+        self.statement_amount_minor += other.statement_amount_minor;
+        self.matched_amount_minor += other.matched_amount_minor;
     }
 }
 
@@ -66,13 +78,15 @@ enum LineStatus {
     Manual,
 }
 
-/// Rounded down, so 0.94996 never reads as 0.9500 on the alert line.
-fn rate(part: i128, whole: i128) -> Option<Decimal> {
-    if whole == 0 {
+/// `part / whole` rounded down to exactly 4 decimals (`1.0000`), so 0.94996 never reads as 0.9500 on the
+/// alert line; `None` when `whole` is zero.
+pub fn rate(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    if whole.is_zero() {
         return None;
     }
-    let value = Decimal::from_i128_with_scale(part, 0).checked_div(Decimal::from_i128_with_scale(whole, 0))?;
-    Some(value.round_dp_with_strategy(4, RoundingStrategy::ToZero))
+    let mut value = part.checked_div(whole)?.round_dp_with_strategy(4, RoundingStrategy::ToZero);
+    value.rescale(4);
+    Some(value)
 }
 
 /// One account's KPI on one business day.
@@ -109,9 +123,6 @@ pub(super) fn compute(prepared: &Prepared<'_>, matches: &[Match], config: &Match
     let matched: HashSet<&str> = matches.iter().map(|m| m.statement_id.as_str()).collect();
     let review: HashSet<&str> =
         matches.iter().filter(|m| m.review == Review::NeedsReview).map(|m| m.statement_id.as_str()).collect();
-    let mut overall = KpiCell::default();
-    let mut by_currency: BTreeMap<String, KpiCell> = BTreeMap::new();
-    let mut by_account: BTreeMap<usize, KpiCell> = BTreeMap::new();
     let mut by_day: BTreeMap<(usize, NaiveDate), (Currency, KpiCell)> = BTreeMap::new();
     for (index, line) in prepared.statements.iter().enumerate() {
         let id = prepared.id(Side::Statement, index);
@@ -124,37 +135,50 @@ pub(super) fn compute(prepared: &Prepared<'_>, matches: &[Match], config: &Match
         } else {
             LineStatus::Open
         };
-        overall.add(line.amount_minor, status);
-        by_currency.entry(line.currency.code().to_owned()).or_default().add(line.amount_minor, status);
-        by_account.entry(line.account_index).or_default().add(line.amount_minor, status);
         by_day
             .entry((line.account_index, line.business_date))
             .or_insert_with(|| (line.currency, KpiCell::default()))
             .1
             .add(line.amount_minor, status);
     }
-    let mut per_account: BTreeMap<String, KpiCell> =
-        by_account.into_iter().map(|(account, cell)| (prepared.accounts[account].clone(), cell)).collect();
-    let per_day: BTreeMap<(String, NaiveDate), (Currency, KpiCell)> =
-        by_day.into_iter().map(|((account, date), cell)| ((prepared.accounts[account].clone(), date), cell)).collect();
-    overall.finish();
-    by_currency.values_mut().for_each(KpiCell::finish);
-    per_account.values_mut().for_each(KpiCell::finish);
-    let per_day: Vec<KpiDay> = per_day
+    let per_day: Vec<KpiDay> = by_day
         .into_iter()
-        .map(|((account, business_date), (currency, mut cell))| {
-            cell.finish();
-            KpiDay { account, business_date, currency, cell }
+        .map(|((account, business_date), (currency, cell))| KpiDay {
+            account: prepared.accounts[account].clone(),
+            business_date,
+            currency,
+            cell,
         })
         .collect();
-    let below = |cell: &KpiCell| cell.count_rate.is_some_and(|r| r < config.kpi_threshold);
-    let below_threshold = below(&overall) || per_account.values().any(below);
-    KpiReport {
-        threshold: config.kpi_threshold,
-        overall,
-        overall_by_currency: by_currency,
-        per_account,
-        per_day,
-        below_threshold,
+    KpiReport::from_days(per_day, config.kpi_threshold)
+}
+
+impl KpiReport {
+    /// Builds a report from per-account, per-day cells: overall, per-currency and per-account cells are
+    /// their sums, every rate is recomputed, and the threshold check applies to the overall and
+    /// per-account count rates.
+    pub fn from_days(mut per_day: Vec<KpiDay>, threshold: Decimal) -> KpiReport {
+        let mut overall = KpiCell::default();
+        let mut overall_by_currency: BTreeMap<String, KpiCell> = BTreeMap::new();
+        let mut per_account: BTreeMap<String, KpiCell> = BTreeMap::new();
+        for day in &mut per_day {
+            day.cell.finish();
+            overall.absorb(&day.cell);
+            overall_by_currency.entry(day.currency.code().to_owned()).or_default().absorb(&day.cell);
+            per_account.entry(day.account.clone()).or_default().absorb(&day.cell);
+        }
+        per_day.sort_by(|a, b| (&a.account, a.business_date).cmp(&(&b.account, b.business_date)));
+        overall.finish();
+        overall_by_currency.values_mut().for_each(KpiCell::finish);
+        per_account.values_mut().for_each(KpiCell::finish);
+        let below = |cell: &KpiCell| cell.count_rate.is_some_and(|r| r < threshold);
+        let below_threshold = below(&overall) || per_account.values().any(below);
+        KpiReport { threshold, overall, overall_by_currency, per_account, per_day, below_threshold }
+    }
+
+    /// The same report over the days `keep` selects (a run's own range, without its context margin).
+    pub fn restricted_to(&self, keep: impl Fn(NaiveDate) -> bool) -> KpiReport {
+        let per_day = self.per_day.iter().filter(|day| keep(day.business_date)).cloned().collect();
+        KpiReport::from_days(per_day, self.threshold)
     }
 }

@@ -32,7 +32,7 @@ use crate::money::Money;
 use crate::reference::{Reference, ReferenceKind};
 use crate::time::Timestamp;
 
-pub use kpi::{KpiCell, KpiDay, KpiReport};
+pub use kpi::{KpiCell, KpiDay, KpiReport, rate};
 pub use settlement::fee_minor;
 
 /// One bank account under reconciliation, as configured.

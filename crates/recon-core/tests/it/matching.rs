@@ -6,31 +6,14 @@ use recon_core::matching::{
     ExceptionKind, ManualAssignments, MatchConfig, MatchRule, MoveLine, Outcome, Review, StatementLine, reconcile,
     reconcile_with_manual,
 };
-use recon_core::records::{MoveFormat, StatementFormat, parse_move, parse_statement};
-use recon_core::time::DEFAULT_ZONE;
 use recon_gen::{Dataset, Spec, generate};
 
 pub fn typed(data: &Dataset) -> (Vec<StatementLine>, Vec<MoveLine>) {
-    let statements = data
-        .statements
-        .iter()
-        .map(|row| {
-            parse_statement(&row.fields(), &StatementFormat::default(), DEFAULT_ZONE)
-                .unwrap_or_else(|e| panic!("{row:?}: {e}"))
-        })
-        .collect();
-    let moves = data
-        .moves
-        .iter()
-        .map(|row| parse_move(&row.fields(), &MoveFormat::default()).unwrap_or_else(|e| panic!("{row:?}: {e}")))
-        .collect();
-    (statements, moves)
+    data.typed()
 }
 
 pub fn config(data: &Dataset) -> MatchConfig {
-    let mut config = MatchConfig::new(data.accounts.clone());
-    config.settlement = data.settlement.clone();
-    config
+    data.match_config()
 }
 
 fn generated(statements: usize, seed: u64) -> (Dataset, Outcome) {
