@@ -239,10 +239,33 @@ fn check_grouping(integer: &str, thousands: &[char]) -> Result<String, &'static 
 }
 
 /// Scales an exact decimal to integer minor units, refusing real sub-minor-unit amounts.
+/// Largest absolute amount accepted, in minor units (10^15: ten trillion pesos). Bounding single amounts
+/// keeps every sum the matcher makes (at most `lines_max` lines) far inside `i64`.
+pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000;
+
 fn to_minor_units(text: &str, value: Decimal, currency: Currency, format: &AmountFormat) -> Result<i64, Error> {
+    let minor = to_minor_units_unbounded(text, value, currency, format)?;
+    if minor.checked_abs().is_none_or(|magnitude| magnitude > AMOUNT_MINOR_MAX) {
+        return Err(Error::AmountOutOfRange { value: text.to_owned() });
+    }
+    Ok(minor)
+}
+
+fn to_minor_units_unbounded(
+    text: &str,
+    value: Decimal,
+    currency: Currency,
+    format: &AmountFormat,
+) -> Result<i64, Error> {
     let out_of_range = || Error::AmountOutOfRange { value: text.to_owned() };
     if format.minor_units {
-        return i64::try_from(value.trunc().mantissa()).map_err(|_| out_of_range());
+        if !value.fract().is_zero() {
+            return Err(Error::InvalidAmount {
+                value: text.to_owned(),
+                reason: "declared in minor units but has decimals".to_owned(),
+            });
+        }
+        return value.trunc().to_i64().ok_or_else(out_of_range);
     }
     let minor_units = currency.minor_units();
     let rounded = value.round_dp_with_strategy(minor_units, RoundingStrategy::MidpointNearestEven);
@@ -328,7 +351,9 @@ mod tests {
         assert!(matches!(mxn("1234.505", &AmountFormat::ODOO_FLOAT), Err(Error::SubMinorUnitAmount { .. })));
         assert_eq!(mxn("5.551115123125783e-17", &AmountFormat::ODOO_FLOAT), Ok(Some(0)));
         assert!(mxn("1e-05", &AmountFormat::ODOO_FLOAT).is_err());
-        assert_eq!(mxn("1.5e+16", &AmountFormat::ODOO_FLOAT), Ok(Some(1_500_000_000_000_000_000)));
+        assert_eq!(mxn("1.5e+12", &AmountFormat::ODOO_FLOAT), Ok(Some(150_000_000_000_000)));
+        assert!(matches!(mxn("1.5e+16", &AmountFormat::ODOO_FLOAT), Err(Error::AmountOutOfRange { .. })));
+        assert!(matches!(mxn("-92233720368547758.08", &AmountFormat::BANK), Err(Error::AmountOutOfRange { .. })));
     }
 
     #[test]

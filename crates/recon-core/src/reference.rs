@@ -167,8 +167,8 @@ pub fn extract_references(text: &str, source: TextSource) -> Vec<Reference> {
     {
         return vec![reference];
     }
-    find_conekta_payouts(&tokens, &mut consumed, &mut found);
     find_grouped_oxxo(&tokens, &mut consumed, &mut found);
+    find_conekta_payouts(&tokens, &mut consumed, &mut found);
     find_keyword_references(&tokens, &mut consumed, &mut found);
     for (index, token) in tokens.iter().enumerate() {
         if !consumed[index]
@@ -259,7 +259,8 @@ fn reference_field_token(token: &str) -> Option<Reference> {
     let shaped = token.len() <= 30
         && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
         && token.bytes().any(|b| b.is_ascii_digit())
-        && !looks_like_date(token);
+        && !looks_like_date(token)
+        && !looks_like_sequence(token);
     shaped.then(|| Reference::new(ReferenceKind::ClaveRastreo, token.to_ascii_uppercase(), Rule::ReferenceFieldToken))
 }
 
@@ -340,13 +341,39 @@ fn clave_shape(token: &str) -> bool {
     }
     let letters = token.bytes().filter(u8::is_ascii_alphabetic).count();
     let digits = token.bytes().filter(u8::is_ascii_digit).count();
-    letters >= 1 && digits >= letters && !looks_like_date(token)
+    letters >= 1 && digits >= letters && !looks_like_date(token) && !looks_like_sequence(token)
 }
+
+/// Odoo sequence names (`INV/2024/00098`, `BNK1/2026/00001`, `RINV/2025/0003`): a prefix of letters
+/// (and digits), a four-digit year and a number, joined by `/`. They name journal entries, not payments.
+fn looks_like_sequence(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('/').collect();
+    parts.len() == 3
+        && parts[0].bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
+        && parts[1].len() == 4
+        && is_digits(parts[1])
+        && is_digits(parts[2])
+}
+
+/// Month abbreviations, Spanish and English, as banks write dates (`16/OCT/2026`, `16-ENE-26`).
+const MONTHS: &[&str] = &[
+    "ENE", "JAN", "FEB", "MAR", "ABR", "APR", "MAY", "JUN", "JUL", "AGO", "AUG", "SEP", "SET", "OCT", "NOV", "DIC",
+    "DEC",
+];
 
 /// Dates and date-times written as digits with optional `-`, `/` or `.` separators: `25/08/2023`,
 /// `2023-08-25`, `20230825`, `20230825144700`. A reference is never read from these.
 fn looks_like_date(token: &str) -> bool {
     let parts: Vec<&str> = token.split(['/', '-', '.']).collect();
+    if parts.len() == 3
+        && is_digits(parts[0])
+        && is_digits(parts[2])
+        && parts[0].len() <= 2
+        && MONTHS.iter().any(|m| parts[1].eq_ignore_ascii_case(m))
+    {
+        return true;
+    }
     if parts.len() == 3 && parts.iter().all(|p| is_digits(p)) {
         let numbers: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(u32::MAX)).collect();
         let (year_first, year_last) = (parts[0].len() == 4, parts[2].len() == 4 || parts[2].len() == 2);

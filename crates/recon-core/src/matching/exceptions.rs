@@ -180,7 +180,9 @@ fn settlement_mismatch(prepared: &Prepared<'_>, s: usize, group: &[usize], confi
 fn pair_rank(statement: &Line, line: &Line, config: &MatchConfig) -> (bool, bool, i64) {
     let _ = config;
     let same_partition = statement.account_index == line.account_index && statement.currency == line.currency;
-    (!same_partition, statement.amount_minor.abs() != line.amount_minor.abs(), statement.date_delta(line))
+    let same_amount = statement.currency == line.currency && statement.amount_minor == line.amount_minor;
+    let same_number = statement.amount_minor == line.amount_minor;
+    (!same_partition, !(same_amount || same_number), statement.date_delta(line))
 }
 
 fn paired_exception(prepared: &Prepared<'_>, s: usize, m: usize, config: &MatchConfig) -> Exception {
@@ -193,16 +195,21 @@ fn paired_exception(prepared: &Prepared<'_>, s: usize, m: usize, config: &MatchC
     let items = vec![prepared.exception_item(Side::Statement, s), prepared.exception_item(Side::Move, m)];
     let mut difference = Difference { date_delta_banking_days: Some(delta), ..Difference::default() };
     let same_partition = statement.account_index == line.account_index && statement.currency == line.currency;
-    if !same_partition && statement.amount_minor == line.amount_minor {
+    // Amounts in different currencies are never subtracted: the reference agrees across currencies.
+    if statement.currency != line.currency || (!same_partition && statement.amount_minor == line.amount_minor) {
         difference.across = Some(if statement.currency != line.currency {
             format!("{} vs {}", statement.currency, line.currency)
         } else {
             format!("account {} vs {}", prepared.account(statement), prepared.account(line))
         });
+        let agree = if statement.amount_minor == line.amount_minor { " and amount agree" } else { " agrees" };
         let summary = format!(
-            "reference {shared} and amount {} agree, but across {}",
+            "reference {shared}{agree} across {}: bank {} {} vs Odoo {} {}",
+            difference.across.as_deref().unwrap_or_default(),
             statement.money(),
-            difference.across.as_deref().unwrap_or_default()
+            statement.currency,
+            line.money(),
+            line.currency
         );
         return exception(super::ExceptionKind::CurrencyMismatch, items, Vec::new(), difference, summary);
     }

@@ -142,6 +142,7 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<Vec<Stri
     }
     let bounds = &work.config.settlement;
     candidates.sort_unstable();
+    let cut = candidates.len() > bounds.candidates_max;
     candidates.truncate(bounds.candidates_max);
     let mut items: Vec<(i64, usize)> =
         candidates.iter().map(|&(_, m)| (work.line_move(m).amount_minor.abs(), m)).collect();
@@ -155,8 +156,15 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<Vec<Stri
         [only] => {
             let mut group = only.clone();
             group.sort_unstable();
-            let explanation = work.explanation(MatchRule::SettlementSum, s, &group, None);
-            work.record(s, &group, Review::Auto, explanation);
+            let mut explanation = work.explanation(MatchRule::SettlementSum, s, &group, None);
+            // The only subset is certain only when the search saw every candidate and every subset.
+            let review = if truncated || cut {
+                explanation.corroboration.push("search_bounded".to_owned());
+                Review::NeedsReview
+            } else {
+                Review::Auto
+            };
+            work.record(s, &group, review, explanation);
             SumOutcome::Matched
         }
         [] if truncated => SumOutcome::Truncated,

@@ -293,16 +293,46 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
     for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
         by_amount.entry(work.line_move(m).amount_minor).or_default().push(m);
     }
+    // Each pass matches at least one line or ends: bounded by the number of statement lines. A pass
+    // only looks at lines that still had candidates, over the Odoo lines still open, so a line whose
+    // rival was matched elsewhere is decided again instead of being called ambiguous.
+    let mut pending: Vec<usize> = work.open_statements().collect();
+    loop {
+        let candidates = amount_candidates(work, &pending, &by_amount);
+        pending = candidates.iter().map(|(s, _)| *s).collect();
+        let decisions = decide_amount_matches(work, &candidates);
+        if decisions.is_empty() {
+            for (s, found) in &candidates {
+                let note = "several Odoo lines have the same amount within the window and nothing singles one out";
+                mark_ambiguous(work, *s, &found[..found.len().min(work.config.candidates_per_line_max)], note);
+            }
+            return;
+        }
+        for (s, m, rule, agreed) in decisions {
+            let mut explanation = work.explanation(rule, s, &[m], None);
+            explanation.corroboration = agreed;
+            work.record(s, &[m], Review::Auto, explanation);
+        }
+        pending.retain(|&s| !work.statement_used[s]);
+    }
+}
+
+/// Open Odoo lines with the statement line's exact amount, within the window, not contradicted.
+fn amount_candidates(
+    work: &Work<'_, '_>,
+    pending: &[usize],
+    by_amount: &HashMap<i64, Vec<usize>>,
+) -> Vec<(usize, Vec<(i64, usize)>)> {
     let window = work.config.window_banking_days;
-    let open: Vec<usize> = work.open_statements().collect();
-    let mut candidates: Vec<(usize, Vec<(i64, usize)>)> = Vec::new();
-    for s in open {
+    let mut candidates = Vec::new();
+    for &s in pending {
         let statement = work.statement(s);
         let mut found: Vec<(i64, usize)> = by_amount
             .get(&statement.amount_minor)
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
+            .filter(|&&m| !work.move_used[m])
             .map(|&m| (statement.date_delta(work.line_move(m)), m))
             .filter(|&(delta, m)| delta <= window && !contradicts(statement, work.line_move(m)))
             .collect();
@@ -313,10 +343,19 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
         found.truncate(work.config.candidates_per_line_max + 1);
         candidates.push((s, found));
     }
-    let mut claimants: HashMap<usize, usize> = HashMap::default();
-    let mut corroborated_claimants: HashMap<usize, usize> = HashMap::default();
+    candidates
+}
+
+/// The pairings of one pass: a candidate unique both ways, or the one corroborated candidate that no
+/// other line's corroboration claims.
+fn decide_amount_matches(
+    work: &Work<'_, '_>,
+    candidates: &[(usize, Vec<(i64, usize)>)],
+) -> Vec<(usize, usize, MatchRule, Vec<String>)> {
     let corroborations: Vec<Vec<Vec<String>>> =
         candidates.iter().map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work, *s, m)).collect()).collect();
+    let mut claimants: HashMap<usize, usize> = HashMap::default();
+    let mut corroborated_claimants: HashMap<usize, usize> = HashMap::default();
     for ((_, found), corroboration) in candidates.iter().zip(&corroborations) {
         for (&(_, m), agreed) in found.iter().zip(corroboration) {
             *claimants.entry(m).or_default() += 1;
@@ -325,31 +364,20 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
             }
         }
     }
-    for ((s, found), corroboration) in candidates.iter().zip(corroborations) {
-        let (s, found) = (*s, found);
+    let mut decisions = Vec::new();
+    for ((s, found), mut corroboration) in candidates.iter().zip(corroborations) {
         if found.len() == 1 && claimants[&found[0].1] == 1 {
-            let mut explanation = work.explanation(MatchRule::AmountDate, s, &[found[0].1], None);
-            explanation.corroboration = corroboration[0].clone();
-            work.record(s, &[found[0].1], Review::Auto, explanation);
+            decisions.push((*s, found[0].1, MatchRule::AmountDate, corroboration.swap_remove(0)));
             continue;
         }
         let agreeing: Vec<usize> = (0..found.len()).filter(|&i| !corroboration[i].is_empty()).collect();
-        if let [only] = agreeing[..] {
-            let m = found[only].1;
-            if corroborated_claimants[&m] == 1 {
-                let mut explanation = work.explanation(MatchRule::AmountDateCorroborated, s, &[m], None);
-                explanation.corroboration = corroboration[only].clone();
-                work.record(s, &[m], Review::Auto, explanation);
-                continue;
-            }
+        if let [only] = agreeing[..]
+            && corroborated_claimants[&found[only].1] == 1
+        {
+            decisions.push((*s, found[only].1, MatchRule::AmountDateCorroborated, corroboration.swap_remove(only)));
         }
-        mark_ambiguous(
-            work,
-            s,
-            &found[..found.len().min(work.config.candidates_per_line_max)],
-            "several Odoo lines have the same amount within the window and nothing singles one out",
-        );
     }
+    decisions
 }
 
 /// What else agrees between statement position `s` and move position `m`: counterparty name against
@@ -394,12 +422,17 @@ fn summarize(explanation: &Explanation, move_lines: usize) -> String {
         MatchRule::ReferenceAmount => {
             format!("shared reference{reference}, exact amount {}, {dates}", explanation.amount)
         }
-        MatchRule::AmountDate | MatchRule::AmountDateCorroborated => {
+        MatchRule::AmountDate => {
             format!(
                 "exact amount {}, {dates}, the only candidate both ways, no contradicting reference{agreed}",
                 explanation.amount
             )
         }
+        MatchRule::AmountDateCorroborated => format!(
+            "exact amount {}, {dates}, no contradicting reference; among several candidates the only one that{}",
+            explanation.amount,
+            agreed.replacen("; also agrees:", " agrees on", 1)
+        ),
         MatchRule::SettlementReference | MatchRule::SettlementSum | MatchRule::SettlementNetOfFees => {
             let fee = explanation.fee.as_deref().map(|f| format!(", net of {f}")).unwrap_or_default();
             let by = if reference.is_empty() { " of one partner".to_owned() } else { format!(" sharing{reference}") };
