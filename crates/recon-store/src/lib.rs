@@ -48,4 +48,4 @@ pub use model::{
     MatchStatus, MatchWrite, QuarantineRow, RunFilter, RunHeader, RunInput, RunKpi, RunMode, RunRecord, RunScope,
     RunStatus, RunWrite, RunWriteSummary,
 };
-pub use store::{DEFAULT_APPLICATION_NAME, Store, check_lock_endpoint, pg_connect_options};
+pub use store::{DEFAULT_APPLICATION_NAME, Store, check_lock_endpoint, pg_connect_options, redact_url};
