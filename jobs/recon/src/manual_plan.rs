@@ -131,7 +131,11 @@ impl Owned {
         kpi.per_day.retain(|day| scope.accounts.contains(&day.account));
         Owned {
             matches: outcome.matches.into_iter().filter(|m| owns(&m.account, m.business_date)).collect(),
-            exceptions: outcome.exceptions.into_iter().filter(|e| owns(&e.account, e.business_date)).collect(),
+            exceptions: outcome
+                .exceptions
+                .into_iter()
+                .filter(|e| e.items.iter().any(|item| owns(&item.account, item.business_date)))
+                .collect(),
             kpi: scope::kpi_in_range(&kpi, scope.range),
         }
     }

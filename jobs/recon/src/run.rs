@@ -321,7 +321,12 @@ impl Owned {
     ) -> Owned {
         Owned {
             matches: matches.into_iter().filter(|m| range.contains(m.business_date)).collect(),
-            exceptions: exceptions.into_iter().filter(|e| range.contains(e.business_date)).collect(),
+            // A case belongs to the run when any of its lines is in range: an in-range Odoo line paired
+            // with a statement line of the context margin must still be reported by somebody.
+            exceptions: exceptions
+                .into_iter()
+                .filter(|e| e.items.iter().any(|item| range.contains(item.business_date)))
+                .collect(),
             kpi: scope::kpi_in_range(kpi, range),
         }
     }
