@@ -562,7 +562,11 @@ impl<'a> Check<'_, 'a> {
         statements: &[(&StatementLine, String, NaiveDate)],
         moves: &[(&MoveLine, &AccountConfig)],
     ) -> Option<MatchDecision> {
-        let currency = self.context.settings.accounts.iter().find(|a| a.clabe == account)?.currency;
+        let Some(currency) = self.context.settings.accounts.iter().find(|a| a.clabe == account).map(|a| a.currency)
+        else {
+            self.refuse(Some("statement_ids"), None, format!("account {account} is not in the configuration"));
+            return None;
+        };
         let mut bank = 0_i64;
         for (line, line_account, _) in statements {
             if *line_account != account {
@@ -578,7 +582,11 @@ impl<'a> Check<'_, 'a> {
                     format!("currency {} differs from the account's {currency}", line.amount.currency),
                 );
             }
-            bank = bank.checked_add(line.amount.amount_minor)?;
+            let Some(sum) = bank.checked_add(line.amount.amount_minor) else {
+                self.refuse(Some("statement_ids"), Some(&line.id), "the bank amounts overflow when added".to_owned());
+                return None;
+            };
+            bank = sum;
         }
         let mut odoo = 0_i64;
         for (line, move_account) in moves {
@@ -591,7 +599,17 @@ impl<'a> Check<'_, 'a> {
                 continue;
             }
             match move_amount(line, currency, self.context.settings.match_config.company_currency) {
-                Some(amount) => odoo = odoo.checked_add(amount.amount_minor)?,
+                Some(amount) => {
+                    let Some(sum) = odoo.checked_add(amount.amount_minor) else {
+                        self.refuse(
+                            Some("move_line_ids"),
+                            Some(&line.id),
+                            "the Odoo amounts overflow when added".to_owned(),
+                        );
+                        return None;
+                    };
+                    odoo = sum;
+                }
                 None => self.refuse(
                     Some("move_line_ids"),
                     Some(&line.id),
