@@ -158,7 +158,7 @@ fn settlement_mismatch(prepared: &Prepared<'_>, s: usize, group: &[usize], confi
     let difference = Difference {
         amount_minor: Some(gap),
         ratio_100: is_ratio_100(statement.amount_minor, sum),
-        fee_sized: is_fee_sized(statement.amount_minor, sum, config),
+        fee_sized: statement.currency == config.company_currency && is_fee_sized(statement.amount_minor, sum, config),
         date_delta_banking_days: delta,
         across: None,
     };
@@ -224,7 +224,8 @@ fn paired_exception(prepared: &Prepared<'_>, s: usize, m: usize, config: &MatchC
     let gap = statement.amount_minor - line.amount_minor;
     difference.amount_minor = Some(gap);
     difference.ratio_100 = is_ratio_100(statement.amount_minor, line.amount_minor);
-    difference.fee_sized = is_fee_sized(statement.amount_minor, line.amount_minor, config);
+    difference.fee_sized = statement.currency == config.company_currency
+        && is_fee_sized(statement.amount_minor, line.amount_minor, config);
     let mut summary = format!(
         "reference {shared} agrees, the amounts do not: bank {} vs Odoo {} (difference {})",
         statement.money(),

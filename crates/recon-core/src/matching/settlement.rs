@@ -80,7 +80,10 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap
         return true;
     }
     let amounts: Vec<i64> = group.iter().map(|&m| work.line_move(m).amount_minor).collect();
-    for schedule in &work.config.settlement.fee_schedules {
+    // Fee schedules and the tolerance are in company-currency minor units: never applied to another currency.
+    let schedules: &[FeeSchedule] =
+        if statement.currency == work.config.company_currency { &work.config.settlement.fee_schedules } else { &[] };
+    for schedule in schedules {
         let fee: i64 = amounts.iter().map(|&a| fee_minor(a, schedule)).sum();
         let net = sum - fee;
         if (net - statement.amount_minor).abs() <= work.config.settlement.fee_tolerance_minor {
