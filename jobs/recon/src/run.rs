@@ -223,7 +223,7 @@ fn prepare(
         operator: identity.operator.clone(),
         correlation_id: identity.correlation_id.clone(),
         scope: RunScope {
-            accounts: settings.accounts.iter().map(|a| a.clabe.clone()).collect(),
+            accounts: accounts_with_input(settings, &reconciled),
             date_from: range.from,
             date_to: range.to,
         },
@@ -295,9 +295,12 @@ fn run_write(header: RunHeader, reconciled: &Reconciled, bad_rows: &[BadRow]) ->
         kpi: mapping::run_kpi(&owned.kpi, serde_json::to_value(&kpi_section).context("serializing the KPI")?),
         kpi_rows: mapping::kpi_rows(&owned.kpi)?,
         matches: owned.matches.iter().map(mapping::match_write).collect::<Result<_>>()?,
+        // Cases only for accounts the run had statement lines for: an empty feed would otherwise turn
+        // every Odoo line of the account into an `unmatched_move` case.
         cases: owned
             .exceptions
             .iter()
+            .filter(|exception| header.scope.accounts.iter().any(|account| account.trim() == exception.account))
             .map(|exception| mapping::case_write(exception, &reconciled.provenances))
             .collect::<Result<_>>()?,
         quarantine: bad_rows.iter().map(BadRow::to_quarantine).collect(),
@@ -390,4 +393,22 @@ struct KpiSection {
     #[serde(flatten)]
     kpi: KpiReport,
     quarantined: Quarantined,
+}
+
+/// The configured accounts that have statement lines in the run's range. Only these are the run's to
+/// supersede matches and resolve cases in: an account whose feed is empty (a failed export) keeps its
+/// matches and cases as they were, instead of a night of silence looking like a night of changes.
+fn accounts_with_input(settings: &Settings, reconciled: &Reconciled) -> Vec<String> {
+    let mut accounts = Vec::new();
+    for account in &settings.accounts {
+        if reconciled.owned.kpi.per_account.contains_key(account.clabe.trim()) {
+            accounts.push(account.clabe.clone());
+        } else {
+            tracing::warn!(
+                account = %account.clabe,
+                "no statement line in the range for this account: its matches and cases are left as they were"
+            );
+        }
+    }
+    accounts
 }

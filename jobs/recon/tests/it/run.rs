@@ -88,6 +88,22 @@ fn second_identical_run_changes_nothing() {
 }
 
 #[test]
+fn empty_statement_feed_leaves_matches_and_cases_as_they_were() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let (matches, cases) = (workspace.export("matches"), workspace.export("cases"));
+    // A failed NEON export: the header and nothing else.
+    let header = std::fs::read_to_string(demo("neon_statement_lines.csv")).unwrap();
+    let empty = workspace.path("empty_statements.csv");
+    std::fs::write(&empty, format!("{}\n", header.lines().next().unwrap())).unwrap();
+    let mut command = workspace.run_command(&empty, &demo("odoo_move_lines.csv"), &[]);
+    let night = run(&mut command).expect_code(3);
+    assert!(night.stdout.contains("0 superseded") && night.stdout.contains("0 auto-resolved"), "{}", night.stdout);
+    assert_eq!(workspace.export("matches"), matches);
+    assert_eq!(workspace.export("cases"), cases);
+}
+
+#[test]
 fn parquet_inputs_give_the_same_matches_and_cases_as_csv() {
     let csv = Workspace::new();
     csv.run_demo(&[]).expect_code(3);
