@@ -276,41 +276,9 @@ fn strip_query_parameter(url: &str, key: &str) -> String {
     if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) }
 }
 
-/// A connection URL with its password hidden, in the user-info part and in a `password=` query
-/// parameter: `postgres://u:***@h/db?password=***`. Everything else is kept, so an on-call engineer can
-/// still tell which server and database were meant.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((before, query)) => (before, Some(query)),
-        None => (rest, None),
-    };
-    // The user-info ends at the last `@` (a password may hold `/` or `@`); the host follows it.
-    let redacted = match before_query.rsplit_once('@') {
-        Some((userinfo, host_and_path)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host_and_path}"),
-            None => format!("{userinfo}@{host_and_path}"),
-        },
-        None => before_query.to_owned(),
-    };
-    let Some(query) = query else {
-        return format!("{scheme}://{redacted}");
-    };
-    let parameters: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{scheme}://{redacted}?{}", parameters.join("&"))
-}
-
-/// [`redact_url`] under its short name.
+/// A connection URL with its password hidden (one implementation for the whole project: the store's).
 pub(crate) fn redact(url: &str) -> String {
-    redact_url(url)
+    recon_store::redact_url(url)
 }
 
 #[cfg(test)]
