@@ -57,6 +57,9 @@ impl Default for Spec {
 }
 
 /// A NEON statement line as `COPY ... WITH CSV HEADER` prints it: every field as text.
+///
+/// Deliberately not `recon_io::RawStatementLine`: recon-io brings polars, and recon-core's tests use this
+/// generator, so depending on recon-io here would put polars into the core's test build.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementRow {
     /// `id`.

@@ -64,18 +64,8 @@ async fn neon_database(server: &PgServer, name: &str, csv: &Path) -> String {
 /// The NEON table as its CSV export has it (`COPY bank_statement_lines TO STDOUT WITH CSV HEADER`:
 /// every column as PostgreSQL prints it, NULL as an empty field), in id order.
 async fn neon_export(url: &str) -> Vec<u8> {
-    const COLUMNS: [&str; 10] = [
-        "id",
-        "account",
-        "booked_at",
-        "value_date",
-        "amount",
-        "currency",
-        "reference",
-        "description",
-        "counterparty_name",
-        "counterparty_account",
-    ];
+    // NEON's columns, in its order, as the generator writes them.
+    const COLUMNS: [&str; 10] = recon_gen::StatementRow::COLUMNS;
     let select: Vec<String> = COLUMNS.iter().map(|column| format!("{column}::text")).collect();
     let sql = format!("SELECT {} FROM bank_statement_lines ORDER BY id", select.join(", "));
     let mut connection = connect(url).await;
