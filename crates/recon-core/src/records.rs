@@ -87,7 +87,7 @@ fn required(field: &'static str, value: &str) -> Result<(), FieldError> {
 fn parse_date(field: &'static str, text: &str, format: Option<&str>) -> Result<NaiveDate, FieldError> {
     let parsed = match format {
         Some(format) => NaiveDate::parse_from_str(text.trim(), format).ok(),
-        None => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok(),
+        None => crate::time::parse_iso_date(text.trim()),
     };
     parsed.ok_or_else(|| {
         refuse(

@@ -3,6 +3,9 @@
 //! Instants are UTC; a business date is the local date of an instant in a named IANA zone; a plain date
 //! (Odoo's `date`, a bank's value date) is never shifted.
 
+use std::sync::LazyLock;
+
+use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -52,24 +55,44 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, Error> {
         return Err(invalid("empty"));
     }
     if trimmed.len() <= 10 {
-        return NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
-            .map(Timestamp::Date)
-            .map_err(|_| invalid("expected a date YYYY-MM-DD"));
+        return parse_iso_date(trimmed).map(Timestamp::Date).ok_or_else(|| invalid("expected a date YYYY-MM-DD"));
     }
     if let Ok(instant) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok(Timestamp::Instant(instant.with_timezone(&Utc)));
     }
-    for format in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(instant) = DateTime::parse_from_str(trimmed, format) {
+    for items in [&*WITH_OFFSET_SPACE, &*WITH_OFFSET_T] {
+        if let Some(instant) = parsed(trimmed, items).and_then(|p| p.to_datetime().ok()) {
             return Ok(Timestamp::Instant(instant.with_timezone(&Utc)));
         }
     }
-    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(trimmed, format) {
+    for items in [&*NAIVE_SPACE, &*NAIVE_T, &*NAIVE_MINUTES] {
+        if let Some(naive) = parsed(trimmed, items).and_then(|p| p.to_naive_datetime_with_offset(0).ok()) {
             return Ok(Timestamp::Instant(Utc.from_utc_datetime(&naive)));
         }
     }
     Err(invalid("expected RFC 3339, PostgreSQL timestamptz text, a naive UTC date-time or YYYY-MM-DD"))
+}
+
+/// A chrono format parsed once (what `parse_from_str` would parse again for every value).
+type Items = LazyLock<Vec<Item<'static>>>;
+
+static WITH_OFFSET_SPACE: Items = LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f%#z").collect());
+static WITH_OFFSET_T: Items = LazyLock::new(|| StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.f%#z").collect());
+static NAIVE_SPACE: Items = LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f").collect());
+static NAIVE_T: Items = LazyLock::new(|| StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.f").collect());
+static NAIVE_MINUTES: Items = LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M").collect());
+static ISO_DATE: Items = LazyLock::new(|| StrftimeItems::new("%Y-%m-%d").collect());
+
+/// `text` parsed by `items`, as `parse_from_str` parses it.
+fn parsed(text: &str, items: &[Item<'static>]) -> Option<Parsed> {
+    let mut parsed = Parsed::new();
+    chrono::format::parse(&mut parsed, text, items.iter()).ok()?;
+    Some(parsed)
+}
+
+/// A `YYYY-MM-DD` date, exactly as `NaiveDate::parse_from_str(text, "%Y-%m-%d")` reads it.
+pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    parsed(text, &ISO_DATE)?.to_naive_date().ok()
 }
 
 /// Reads a timestamp with an explicit chrono format (for a bank's own layout, such as `%d/%m/%Y`).

@@ -23,10 +23,9 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub struct CsvRecords<T> {
     path: Arc<Path>,
     reader: csv::Reader<LineTracker<BufReader<File>>>,
-    header: Vec<String>,
+    header: Arc<[String]>,
     /// Per logical field, the index of its column, or `None` if left out.
-    indices: Vec<Option<usize>>,
-    record: csv::ByteRecord,
+    indices: Arc<[Option<usize>]>,
     values: Vec<String>,
     done: bool,
     kind: PhantomData<fn() -> T>,
@@ -58,19 +57,18 @@ impl<T: Record> CsvRecords<T> {
             .has_headers(true)
             .flexible(false)
             .from_reader(LineTracker::new(buffered));
-        let header: Vec<String> = reader
+        let header: Arc<[String]> = reader
             .byte_headers()
             .map_err(|e| convert(path, e, |_| 1).0)?
             .iter()
             .map(|h| String::from_utf8_lossy(h).trim().to_owned())
             .collect();
-        let indices = locate::<T>(path, &header, &mapped)?;
+        let indices = locate::<T>(path, &header, &mapped)?.into();
         Ok(Self {
             path: Arc::from(path),
             reader,
             header,
             indices,
-            record: csv::ByteRecord::new(),
             values: Vec::with_capacity(T::FIELDS.len()),
             done: false,
             kind: PhantomData,
@@ -88,46 +86,20 @@ impl<T: Record> CsvRecords<T> {
         &self.header
     }
 
-    fn build(&mut self) -> Result<T, Error> {
-        let line = match self.record.position() {
-            Some(position) => self.reader.get_mut().line_at(position.byte()),
-            None => 0,
-        };
-        // The whole record must be UTF-8, not only the mapped columns: a bad
-        // byte anywhere means the file's encoding is wrong.
-        for (index, bytes) in self.record.iter().enumerate() {
-            if std::str::from_utf8(bytes).is_err() {
-                return Err(Error::InvalidUtf8 {
-                    path: self.path.to_path_buf(),
-                    line,
-                    column: self.header.get(index).cloned().unwrap_or_default(),
-                    value: String::from_utf8_lossy(bytes).into_owned(),
-                });
-            }
-        }
-        self.values.clear();
-        for index in &self.indices {
-            let bytes = index.and_then(|i| self.record.get(i)).unwrap_or_default();
-            // Checked above; a failure here cannot happen and would read as "".
-            self.values.push(std::str::from_utf8(bytes).unwrap_or_default().to_owned());
-        }
-        Ok(T::from_fields(Provenance { file: Arc::clone(&self.path), line }, self.values.drain(..)))
-    }
-}
-
-impl<T: Record> Iterator for CsvRecords<T> {
-    type Item = Result<T, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Reads the next record as checked text, or `None` at the end of the file (or after a fatal
+    /// error, which is returned once).
+    fn next_row(&mut self) -> Option<Result<Row, Error>> {
         if self.done {
             return None;
         }
-        match self.reader.read_byte_record(&mut self.record) {
+        // Room for a typical record up front: growing from empty reallocates several times a record.
+        let mut record = csv::ByteRecord::with_capacity(256, 16);
+        match self.reader.read_byte_record(&mut record) {
             Ok(false) => {
                 self.done = true;
                 None
             }
-            Ok(true) => Some(self.build()),
+            Ok(true) => Some(self.check(record)),
             Err(e) => {
                 let here = self.reader.position().byte();
                 let tracker = self.reader.get_mut();
@@ -136,6 +108,125 @@ impl<T: Record> Iterator for CsvRecords<T> {
                 Some(Err(error))
             }
         }
+    }
+
+    /// The record as text, with the line where it starts.
+    fn check(&mut self, record: csv::ByteRecord) -> Result<Row, Error> {
+        let line = match record.position() {
+            Some(position) => self.reader.get_mut().line_at(position.byte()),
+            None => 0,
+        };
+        // The whole record must be UTF-8, not only the mapped columns: a bad
+        // byte anywhere means the file's encoding is wrong.
+        match csv::StringRecord::from_byte_record(record) {
+            Ok(record) => Ok(Row { line, record }),
+            Err(error) => {
+                let index = error.utf8_error().field();
+                let record = error.into_byte_record();
+                let value = record.get(index).unwrap_or_default();
+                Err(Error::InvalidUtf8 {
+                    path: self.path.to_path_buf(),
+                    line,
+                    column: self.header.get(index).cloned().unwrap_or_default(),
+                    value: String::from_utf8_lossy(value).into_owned(),
+                })
+            }
+        }
+    }
+
+    /// Up to `max_rows` records (and record errors, in file order) as text, without building `T`:
+    /// for callers that type records in parallel. `None` once the file is read. After a fatal error
+    /// (anything but [`Error::RaggedRow`] and [`Error::InvalidUtf8`]) the chunk ends with it and no
+    /// chunk follows.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Option<CsvChunk> {
+        let mut rows = Vec::with_capacity(max_rows.min(1 << 16));
+        while rows.len() < max_rows.max(1) {
+            match self.next_row() {
+                Some(row) => rows.push(row),
+                None => break,
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        Some(CsvChunk { path: Arc::clone(&self.path), indices: Arc::clone(&self.indices), rows })
+    }
+}
+
+impl<T: Record> Iterator for CsvRecords<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let row = match self.next_row()? {
+            Ok(row) => row,
+            Err(error) => return Some(Err(error)),
+        };
+        let view = RecordView { path: &self.path, indices: &self.indices, row: &row };
+        self.values.clear();
+        self.values.extend((0..self.indices.len()).map(|index| view.field(index).unwrap_or_default().to_owned()));
+        Some(Ok(T::from_fields(view.provenance(), self.values.drain(..))))
+    }
+}
+
+/// One record as text, with the line where it starts.
+#[derive(Debug)]
+struct Row {
+    line: u64,
+    record: csv::StringRecord,
+}
+
+/// A run of consecutive records of one CSV file, as text: see [`CsvRecords::next_chunk`].
+#[derive(Debug)]
+pub struct CsvChunk {
+    path: Arc<Path>,
+    indices: Arc<[Option<usize>]>,
+    rows: Vec<Result<Row, Error>>,
+}
+
+impl CsvChunk {
+    /// Records and record errors in the chunk.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the chunk holds nothing (never true for a chunk from [`CsvRecords::next_chunk`]).
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The `index`-th record of the chunk, or the error found in its place; `None` past the end.
+    pub fn get(&self, index: usize) -> Option<Result<RecordView<'_>, &Error>> {
+        Some(match self.rows.get(index)? {
+            Ok(row) => Ok(RecordView { path: &self.path, indices: &self.indices, row }),
+            Err(error) => Err(error),
+        })
+    }
+}
+
+/// A record of a [`CsvChunk`], its fields borrowed from the chunk.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordView<'a> {
+    path: &'a Arc<Path>,
+    indices: &'a [Option<usize>],
+    row: &'a Row,
+}
+
+impl<'a> RecordView<'a> {
+    /// The text of the logical field at `index` in [`Record::FIELDS`] (`""` for a field the layout
+    /// leaves out), or `None` past the last field.
+    pub fn field(&self, index: usize) -> Option<&'a str> {
+        let column = self.indices.get(index)?;
+        Some(column.and_then(|column| self.row.record.get(column)).unwrap_or_default())
+    }
+
+    /// The 1-based line where the record starts.
+    pub fn line(&self) -> u64 {
+        self.row.line
+    }
+
+    /// Where the record came from.
+    pub fn provenance(&self) -> Provenance {
+        Provenance { file: Arc::clone(self.path), line: self.row.line }
     }
 }
 
@@ -198,31 +289,40 @@ impl<R> LineTracker<R> {
     }
 
     fn scan(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            match b {
-                b'\n' => {
-                    let start = *self.run_start.get_or_insert(self.offset);
-                    self.breaks.push_back(start);
-                    self.pending_cr = false;
-                }
-                b'\r' => {
-                    let start = *self.run_start.get_or_insert(self.offset);
-                    if self.pending_cr {
-                        self.breaks.push_back(start);
-                    }
-                    self.pending_cr = true;
-                }
-                _ => {
-                    if let Some(start) = self.run_start.take()
-                        && self.pending_cr
-                    {
-                        self.breaks.push_back(start);
-                    }
-                    self.pending_cr = false;
-                }
+        // Only CR and LF change the state; a run of other bytes has the same effect as one of them,
+        // so jump from line break to line break (memchr) instead of looking at every byte.
+        let mut after_break = 0;
+        for index in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if index > after_break {
+                self.other_bytes();
             }
-            self.offset += 1;
+            let offset = self.offset + index as u64;
+            let start = *self.run_start.get_or_insert(offset);
+            if bytes[index] == b'\n' {
+                self.breaks.push_back(start);
+                self.pending_cr = false;
+            } else {
+                if self.pending_cr {
+                    self.breaks.push_back(start);
+                }
+                self.pending_cr = true;
+            }
+            after_break = index + 1;
         }
+        if bytes.len() > after_break {
+            self.other_bytes();
+        }
+        self.offset += bytes.len() as u64;
+    }
+
+    /// A byte that is neither CR nor LF: it ends a run of line breaks (a pending lone CR is one).
+    fn other_bytes(&mut self) {
+        if let Some(start) = self.run_start.take()
+            && self.pending_cr
+        {
+            self.breaks.push_back(start);
+        }
+        self.pending_cr = false;
     }
 }
 

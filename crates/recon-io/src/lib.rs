@@ -27,7 +27,7 @@ mod write;
 use std::fs::File;
 use std::path::Path;
 
-pub use csv_read::CsvRecords;
+pub use csv_read::{CsvChunk, CsvRecords, RecordView};
 pub use error::Error;
 pub use layout::Layout;
 pub use record::{FieldSpec, Provenance, RawMoveLine, RawStatementLine, Record};

@@ -1,16 +1,21 @@
 //! Reading the two inputs: raw rows from recon-io, typed lines from recon-core, and every row that
 //! cannot be read kept as a [`BadRow`] naming file, line, column and value. Nothing is dropped silently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono_tz::Tz;
+use hashbrown::HashTable;
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 use recon_core::matching::{MoveLine, StatementLine};
 use recon_core::records::{FieldError, MoveFields, StatementFields, parse_move, parse_statement};
-use recon_io::{Format, Layout, Provenance, RawMoveLine, RawStatementLine, Record};
+use recon_io::{Format, Layout, Provenance, RawMoveLine, RawStatementLine, Record, RecordView};
 use recon_store::QuarantineRow;
+use rustc_hash::FxBuildHasher;
 
 use crate::config::{MoveSourceSettings, StatementSourceSettings};
 use crate::exit::bad_input;
@@ -65,59 +70,164 @@ impl BadRow {
     }
 }
 
+/// A typed line's id: the identity of matches and cases, unique per input.
+pub trait Identified {
+    /// The id (trimmed by the core's parser).
+    fn id(&self) -> &str;
+}
+
+impl Identified for StatementLine {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Identified for MoveLine {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// What one input produced.
 #[derive(Debug)]
 pub struct Loaded<T> {
-    /// Typed lines, in file order.
+    /// Typed lines kept by the reader's filter, in file order.
     pub lines: Vec<T>,
-    /// Where each line came from, by id.
-    pub provenance: HashMap<String, Provenance>,
     /// Rows that could not be read or typed.
     pub bad_rows: Vec<BadRow>,
+    /// Typed lines the reader's filter left out (outside the run's dates, Odoo counterpart lines).
+    pub left_out: u64,
+    /// The file (or table) the lines were read from.
+    origin: Option<Arc<Path>>,
+    /// `line_numbers[i]` is where `lines[i]` starts in `origin`.
+    line_numbers: Vec<u64>,
+    /// Indexes into `lines`, by id: ids are checked for uniqueness on the way in and looked up
+    /// for the evidence of cases, without a second copy of every id.
+    by_id: HashTable<usize>,
 }
 
-impl<T> Loaded<T> {
+impl<T: Identified> Loaded<T> {
     fn new() -> Self {
-        Loaded { lines: Vec::new(), provenance: HashMap::new(), bad_rows: Vec::new() }
+        Loaded {
+            lines: Vec::new(),
+            bad_rows: Vec::new(),
+            left_out: 0,
+            origin: None,
+            line_numbers: Vec::new(),
+            by_id: HashTable::new(),
+        }
     }
 
-    /// Rows read: every row is either a line or a bad row.
+    /// Rows read: every row is a kept line, a left-out line or a bad row.
     pub fn rows(&self) -> u64 {
-        (self.lines.len() + self.bad_rows.len()) as u64
+        (self.lines.len() + self.bad_rows.len()) as u64 + self.left_out
+    }
+
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.find(id_hash(id), |&index| self.lines[index].id() == id).copied()
+    }
+
+    /// Where the kept line `id` was read.
+    pub fn provenance(&self, id: &str) -> Option<Provenance> {
+        let index = self.index_of(id)?;
+        Some(Provenance { file: Arc::clone(self.origin.as_ref()?), line: self.line_numbers[index] })
     }
 }
 
-/// Types raw records one at a time, from a file or a database page, into a [`Loaded`]: a record
-/// that cannot be typed, or whose id was already read, becomes a bad row.
-pub struct Typer<'a, L> {
+fn id_hash(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
+}
+
+/// The fields of a record by logical index ([`Record::FIELDS`] order), wherever it was read from.
+pub trait Fields {
+    /// The text of the field at `index` (`""` past the last field or when left out).
+    fn field(&self, index: usize) -> &str;
+    /// Where the record starts.
+    fn line(&self) -> u64;
+}
+
+impl Fields for RecordView<'_> {
+    fn field(&self, index: usize) -> &str {
+        RecordView::field(self, index).unwrap_or_default()
+    }
+
+    fn line(&self) -> u64 {
+        RecordView::line(self)
+    }
+}
+
+/// A raw record from Parquet or a database page as [`Fields`].
+pub struct Raw<'r, T>(pub &'r T);
+
+impl<T: Record> Fields for Raw<'_, T> {
+    fn field(&self, index: usize) -> &str {
+        self.0.field(index).unwrap_or_default()
+    }
+
+    fn line(&self) -> u64 {
+        self.0.provenance().line
+    }
+}
+
+/// Which typed lines an input keeps: a line the filter refuses is counted in
+/// [`Loaded::left_out`] and dropped at once, so memory holds only the lines the run uses.
+pub type Keep<'k, L> = &'k mut (dyn FnMut(&L) -> bool + Send);
+
+/// Keeps every line.
+pub fn keep_all<L>(_: &L) -> bool {
+    true
+}
+
+/// Collects typed records, from a file or a database page, into a [`Loaded`]: a record that
+/// cannot be typed, or whose id was already read, becomes a bad row.
+pub struct Typer<'a, 'k, L> {
     source: &'a str,
     layout: &'a Layout,
-    first_line_of_id: HashMap<String, u64>,
+    keep: Keep<'k, L>,
     loaded: Loaded<L>,
 }
 
-impl<'a, L> Typer<'a, L> {
-    /// A typer for source `source` (`neon`, `odoo`) whose columns are mapped by `layout`.
-    pub fn new(source: &'a str, layout: &'a Layout) -> Self {
-        Typer { source, layout, first_line_of_id: HashMap::new(), loaded: Loaded::new() }
+impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
+    /// A typer for source `source` (`neon`, `odoo`) whose columns are mapped by `layout`, keeping
+    /// the lines `keep` accepts.
+    pub fn new(source: &'a str, layout: &'a Layout, keep: Keep<'k, L>) -> Self {
+        Typer { source, layout, keep, loaded: Loaded::new() }
     }
 
-    /// Adds one record, typed by `typed`; `id_of` gives a line's id.
-    pub fn push<T: Record>(
-        &mut self,
-        raw: &T,
-        typed: impl FnOnce(&T) -> Result<L, FieldError>,
-        id_of: impl Fn(&L) -> &str,
-    ) {
-        let line = match typed(raw) {
+    /// Adds one record of kind `T` from `file`, typed (or refused) as `typed`.
+    pub fn accept<T: Record>(&mut self, file: &Arc<Path>, raw: &dyn Fields, typed: Result<L, FieldError>) {
+        let line = match typed {
             Ok(line) => line,
-            Err(error) => return self.push_bad(*field_error(self.source, self.layout, raw, &error)),
+            Err(error) => {
+                let bad = field_error::<T>(self.source, self.layout, file, raw, &error);
+                return self.push_bad(*bad);
+            }
         };
-        if let Err(bad) = unique_id(self.source, self.layout, raw, id_of(&line), &mut self.first_line_of_id) {
+        if !(self.keep)(&line) {
+            self.loaded.left_out += 1;
+            return;
+        }
+        let loaded = &mut self.loaded;
+        let hash = id_hash(line.id());
+        if let Some(&first) = loaded.by_id.find(hash, |&index| loaded.lines[index].id() == line.id()) {
+            let bad = duplicate_id::<T>(self.source, self.layout, file, raw, line.id(), loaded.line_numbers[first]);
             return self.push_bad(*bad);
         }
-        self.loaded.provenance.insert(id_of(&line).to_owned(), raw.provenance().clone());
-        self.loaded.lines.push(line);
+        if loaded.origin.is_none() {
+            loaded.origin = Some(Arc::clone(file));
+        }
+        let index = loaded.lines.len();
+        let lines = &loaded.lines;
+        loaded.by_id.insert_unique(hash, index, |&other| id_hash(lines[other].id()));
+        loaded.line_numbers.push(raw.line());
+        loaded.lines.push(line);
+    }
+
+    /// Adds a raw record of kind `T`, typing it with `typed`.
+    pub fn push<T: Record>(&mut self, raw: &T, typed: impl FnOnce(&Raw<'_, T>) -> Result<L, FieldError>) {
+        let fields = Raw(raw);
+        let result = typed(&fields);
+        self.accept::<T>(&raw.provenance().file, &fields, result);
     }
 
     /// Adds a row that could not be read at all.
@@ -133,7 +243,7 @@ impl<'a, L> Typer<'a, L> {
 
 /// Types a NEON record with the source's formats in `zone`.
 pub fn type_statement(
-    raw: &RawStatementLine,
+    raw: &(impl Fields + ?Sized),
     source: &StatementSourceSettings,
     zone: Tz,
 ) -> Result<StatementLine, FieldError> {
@@ -141,66 +251,100 @@ pub fn type_statement(
 }
 
 /// Types an Odoo record with the source's formats.
-pub fn type_move(raw: &RawMoveLine, source: &MoveSourceSettings) -> Result<MoveLine, FieldError> {
+pub fn type_move(raw: &(impl Fields + ?Sized), source: &MoveSourceSettings) -> Result<MoveLine, FieldError> {
     parse_move(&move_fields(raw), &source.format)
 }
 
-/// Reads statement lines from a `.csv`, `.parquet` or `.pq` file.
+/// Records typed in parallel per chunk of a CSV file.
+const CHUNK_ROWS: usize = 8192;
+
+/// Reads statement lines from a `.csv`, `.parquet` or `.pq` file, keeping those `keep` accepts.
 pub fn read_statements(
     path: &Path,
     source: &StatementSourceSettings,
     zone: Tz,
     progress: &ProgressBar,
+    keep: Keep<'_, StatementLine>,
 ) -> Result<Loaded<StatementLine>> {
-    let mut typer = Typer::new(&source.name, &source.layout);
-    for_each_row::<RawStatementLine>(path, &source.layout, &source.name, |row| {
-        progress.inc(1);
-        match row {
-            Ok(raw) => typer.push(&raw, |raw| type_statement(raw, source, zone), |line| &line.id),
-            Err(bad) => typer.push_bad(bad),
-        }
+    let mut typer = Typer::new(&source.name, &source.layout, keep);
+    read_file::<RawStatementLine, _>(path, &source.layout, &source.name, progress, &mut typer, &|raw| {
+        type_statement(raw, source, zone)
     })?;
     Ok(typer.finish())
 }
 
-/// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file.
-pub fn read_moves(path: &Path, source: &MoveSourceSettings, progress: &ProgressBar) -> Result<Loaded<MoveLine>> {
-    let mut typer = Typer::new(&source.name, &source.layout);
-    for_each_row::<RawMoveLine>(path, &source.layout, &source.name, |row| {
-        progress.inc(1);
-        match row {
-            Ok(raw) => typer.push(&raw, |raw| type_move(raw, source), |line| &line.id),
-            Err(bad) => typer.push_bad(bad),
-        }
+/// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file, keeping those `keep` accepts.
+pub fn read_moves(
+    path: &Path,
+    source: &MoveSourceSettings,
+    progress: &ProgressBar,
+    keep: Keep<'_, MoveLine>,
+) -> Result<Loaded<MoveLine>> {
+    let mut typer = Typer::new(&source.name, &source.layout, keep);
+    read_file::<RawMoveLine, _>(path, &source.layout, &source.name, progress, &mut typer, &|raw| {
+        type_move(raw, source)
     })?;
     Ok(typer.finish())
 }
 
-/// Calls `f` with every record, or with the bad row of a CSV record that recon-io can skip (a ragged
-/// row, invalid UTF-8); any other read failure (missing file, missing column, broken CSV, bad Parquet)
-/// is fatal.
-fn for_each_row<T: Record>(
+/// Feeds every record of a file to `typer`, or the bad row of a CSV record that recon-io can skip (a
+/// ragged row, invalid UTF-8); any other read failure (missing file, missing column, broken CSV, bad
+/// Parquet) is fatal.
+///
+/// CSV is read on its own thread in chunks of [`CHUNK_ROWS`] records while the previous chunk is typed
+/// in parallel (rayon); records reach `typer` in file order, so line numbers, bad rows and the choice
+/// of the first of two equal ids do not depend on the thread count.
+fn read_file<T: Record, L: Identified + Send>(
     path: &Path,
     layout: &Layout,
     source: &str,
-    mut f: impl FnMut(Result<T, BadRow>),
+    progress: &ProgressBar,
+    typer: &mut Typer<'_, '_, L>,
+    typed: &(dyn Fn(&dyn Fields) -> Result<L, FieldError> + Sync),
 ) -> Result<()> {
-    let fatal = |error: recon_io::Error| bad_input(format!("cannot read {source} input: {error}"));
-    match Format::from_path(path).map_err(fatal)? {
+    let fatal = |error: &recon_io::Error| bad_input(format!("cannot read {source} input: {error}"));
+    match Format::from_path(path).map_err(|e| fatal(&e))? {
         Format::Csv => {
-            for record in recon_io::open_csv::<T>(path, layout).map_err(fatal)? {
-                match record {
-                    Ok(record) => f(Ok(record)),
-                    Err(error) => f(Err(record_error(source, path, error).map_err(fatal)?)),
+            let mut records = recon_io::open_csv::<T>(path, layout).map_err(|e| fatal(&e))?;
+            let file: Arc<Path> = Arc::from(path);
+            std::thread::scope(|scope| {
+                let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+                scope.spawn(move || {
+                    while let Some(chunk) = records.next_chunk(CHUNK_ROWS) {
+                        if sender.send(chunk).is_err() {
+                            return; // the typing side stopped at a fatal error
+                        }
+                    }
+                });
+                for chunk in receiver {
+                    progress.inc(chunk.len() as u64);
+                    let results: Vec<Option<Result<L, FieldError>>> = (0..chunk.len())
+                        .into_par_iter()
+                        .map(|index| match chunk.get(index) {
+                            Some(Ok(view)) => Some(typed(&view)),
+                            _ => None,
+                        })
+                        .collect();
+                    for (index, result) in results.into_iter().enumerate() {
+                        match (chunk.get(index), result) {
+                            (Some(Ok(view)), Some(result)) => typer.accept::<T>(&file, &view, result),
+                            (Some(Err(error)), _) => {
+                                typer.push_bad(record_error(source, path, error).map_err(fatal)?);
+                            }
+                            _ => {}
+                        }
+                    }
                 }
-            }
+                Ok::<(), anyhow::Error>(())
+            })?;
         }
         Format::Parquet => {
             recon_io::for_each_record::<T, recon_io::Error, _>(path, layout, |record| {
-                f(Ok(record));
+                progress.inc(1);
+                typer.push(&record, |raw| typed(raw));
                 Ok(())
             })
-            .map_err(fatal)?;
+            .map_err(|e| fatal(&e))?;
         }
         _ => return Err(bad_input(format!("{}: unsupported input format", path.display()))),
     }
@@ -208,7 +352,7 @@ fn for_each_row<T: Record>(
 }
 
 /// A skippable record error as a bad row; a fatal one is handed back.
-fn record_error(source: &str, path: &Path, error: recon_io::Error) -> Result<BadRow, recon_io::Error> {
+fn record_error<'e>(source: &str, path: &Path, error: &'e recon_io::Error) -> Result<BadRow, &'e recon_io::Error> {
     let bad = |line, column, value, reason: String| BadRow {
         source: source.to_owned(),
         file: path.to_owned(),
@@ -220,11 +364,14 @@ fn record_error(source: &str, path: &Path, error: recon_io::Error) -> Result<Bad
     };
     match error {
         recon_io::Error::RaggedRow { line, expected, found, .. } => {
-            Ok(bad(line, None, None, format!("the record has {found} fields but the header has {expected}")))
+            Ok(bad(*line, None, None, format!("the record has {found} fields but the header has {expected}")))
         }
-        recon_io::Error::InvalidUtf8 { line, column, value, .. } => {
-            Ok(bad(line, Some(column), Some(value), "not valid UTF-8 (the file must be UTF-8)".to_owned()))
-        }
+        recon_io::Error::InvalidUtf8 { line, column, value, .. } => Ok(bad(
+            *line,
+            Some(column.clone()),
+            Some(value.clone()),
+            "not valid UTF-8 (the file must be UTF-8)".to_owned(),
+        )),
         other => Err(other),
     }
 }
@@ -235,81 +382,82 @@ fn column_of(layout: &Layout, field: &str) -> String {
 }
 
 /// The record's logical fields as a JSON object, for quarantine.
-fn raw_json<T: Record>(record: &T) -> String {
-    let fields: BTreeMap<&str, &str> = T::FIELDS
-        .iter()
-        .enumerate()
-        .map(|(index, spec)| (spec.name, record.field(index).unwrap_or_default()))
-        .collect();
+fn raw_json<T: Record>(record: &dyn Fields) -> String {
+    let fields: BTreeMap<&str, &str> =
+        T::FIELDS.iter().enumerate().map(|(index, spec)| (spec.name, record.field(index))).collect();
     serde_json::to_string(&fields).unwrap_or_default()
 }
 
-fn field_error<T: Record>(source: &str, layout: &Layout, record: &T, error: &FieldError) -> Box<BadRow> {
+fn field_error<T: Record>(
+    source: &str,
+    layout: &Layout,
+    file: &Path,
+    record: &dyn Fields,
+    error: &FieldError,
+) -> Box<BadRow> {
     Box::new(BadRow {
         source: source.to_owned(),
-        file: record.provenance().file.to_path_buf(),
-        line: record.provenance().line,
+        file: file.to_path_buf(),
+        line: record.line(),
         column: Some(column_of(layout, error.field)),
         value: Some(error.value.clone()),
         reason: error.error.to_string(),
-        raw: raw_json(record),
+        raw: raw_json::<T>(record),
     })
 }
 
-/// Refuses a second row with an id already read: ids are the identity of matches and cases.
-fn unique_id<T: Record>(
+/// A second row with an id already read: ids are the identity of matches and cases.
+fn duplicate_id<T: Record>(
     source: &str,
     layout: &Layout,
-    record: &T,
+    file: &Path,
+    record: &dyn Fields,
     id: &str,
-    first_line_of_id: &mut HashMap<String, u64>,
-) -> Result<(), Box<BadRow>> {
-    let line = record.provenance().line;
-    if let Some(&first) = first_line_of_id.get(id) {
-        return Err(Box::new(BadRow {
-            source: source.to_owned(),
-            file: record.provenance().file.to_path_buf(),
-            line,
-            column: Some(column_of(layout, "id")),
-            value: Some(id.to_owned()),
-            reason: format!("id already used by line {first}; ids must be unique"),
-            raw: raw_json(record),
-        }));
-    }
-    first_line_of_id.insert(id.to_owned(), line);
-    Ok(())
+    first: u64,
+) -> Box<BadRow> {
+    Box::new(BadRow {
+        source: source.to_owned(),
+        file: file.to_path_buf(),
+        line: record.line(),
+        column: Some(column_of(layout, "id")),
+        value: Some(id.to_owned()),
+        reason: format!("id already used by line {first}; ids must be unique"),
+        raw: raw_json::<T>(record),
+    })
 }
 
-fn statement_fields(raw: &RawStatementLine) -> StatementFields<'_> {
+/// The fields in [`RawStatementLine::FIELDS`] order.
+fn statement_fields(raw: &(impl Fields + ?Sized)) -> StatementFields<'_> {
     StatementFields {
-        id: &raw.id,
-        account: &raw.account,
-        booked_at: &raw.booked_at,
-        value_date: &raw.value_date,
-        amount: &raw.amount,
-        currency: &raw.currency,
-        reference: &raw.reference,
-        description: &raw.description,
-        counterparty_name: &raw.counterparty_name,
-        counterparty_account: &raw.counterparty_account,
+        id: raw.field(0),
+        account: raw.field(1),
+        booked_at: raw.field(2),
+        value_date: raw.field(3),
+        amount: raw.field(4),
+        currency: raw.field(5),
+        reference: raw.field(6),
+        description: raw.field(7),
+        counterparty_name: raw.field(8),
+        counterparty_account: raw.field(9),
     }
 }
 
-fn move_fields(raw: &RawMoveLine) -> MoveFields<'_> {
+/// The fields in [`RawMoveLine::FIELDS`] order.
+fn move_fields(raw: &(impl Fields + ?Sized)) -> MoveFields<'_> {
     MoveFields {
-        id: &raw.id,
-        move_name: &raw.move_name,
-        date: &raw.date,
-        journal_id: &raw.journal_id,
-        account_id: &raw.account_id,
-        partner_id: &raw.partner_id,
-        name: &raw.name,
-        reference: &raw.r#ref,
-        debit: &raw.debit,
-        credit: &raw.credit,
-        amount_currency: &raw.amount_currency,
-        currency_id: &raw.currency_id,
-        parent_state: &raw.parent_state,
+        id: raw.field(0),
+        move_name: raw.field(1),
+        date: raw.field(2),
+        journal_id: raw.field(3),
+        account_id: raw.field(4),
+        partner_id: raw.field(5),
+        name: raw.field(6),
+        reference: raw.field(7),
+        debit: raw.field(8),
+        credit: raw.field(9),
+        amount_currency: raw.field(10),
+        currency_id: raw.field(11),
+        parent_state: raw.field(12),
     }
 }
 

@@ -49,10 +49,11 @@ pub struct Inputs {
 /// Reads both inputs. A manual run reads clean inputs: any bad row refuses it (exit 2).
 pub fn read_inputs(settings: &Settings, statements_path: &Path, moves_path: &Path) -> Result<Inputs> {
     let progress = terminal::progress("reading statement lines");
-    let statements = input::read_statements(statements_path, &settings.statements, settings.zone, &progress)?;
+    let statements =
+        input::read_statements(statements_path, &settings.statements, settings.zone, &progress, &mut input::keep_all)?;
     progress.finish_and_clear();
     let progress = terminal::progress("reading Odoo lines");
-    let moves = input::read_moves(moves_path, &settings.moves, &progress)?;
+    let moves = input::read_moves(moves_path, &settings.moves, &progress, &mut input::keep_all)?;
     progress.finish_and_clear();
     let bad_rows: Vec<&BadRow> = statements.bad_rows.iter().chain(&moves.bad_rows).collect();
     if !bad_rows.is_empty() {
@@ -197,14 +198,17 @@ pub fn plan(
     }
     let after = reconcile_with_manual(&statements_in_context, &moves_in_context, config, &assignments);
     let after_counts = after.counts.clone();
+    let (before, after) = (Owned::select(before, scope), Owned::select(after, scope));
+    let provenances =
+        Provenances::of_exceptions(before.exceptions.iter().chain(&after.exceptions), &statements, &moves);
     Ok(Plan {
         scope: scope.clone(),
-        before: Owned::select(before, scope),
-        after: Owned::select(after, scope),
+        before,
+        after,
         validated,
         after_counts,
         sides: [statement_counts, move_counts],
-        provenances: Provenances { statements: statements.provenance, moves: moves.provenance },
+        provenances,
         run_inputs,
     })
 }

@@ -4,11 +4,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
 use recon_core::currency::Currency;
-use recon_core::matching::{Exception, KpiCell, KpiReport, Match, Review, Side};
+use recon_core::matching::{Exception, KpiCell, KpiReport, Match, MoveLine, Review, Side, StatementLine};
 use recon_io::Provenance;
 use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, KpiRow, MatchReview, MatchWrite, RunKpi};
 use rust_decimal::Decimal;
 use serde_json::json;
+
+use crate::input::Loaded;
 
 /// Where the items of the run came from, by side and id: cases point the analyst at file and line.
 #[derive(Debug, Default)]
@@ -20,6 +22,25 @@ pub struct Provenances {
 }
 
 impl Provenances {
+    /// Where the items of `exceptions` were read (the only lines whose provenance a run writes).
+    pub fn of_exceptions<'e>(
+        exceptions: impl IntoIterator<Item = &'e Exception>,
+        statements: &Loaded<StatementLine>,
+        moves: &Loaded<MoveLine>,
+    ) -> Provenances {
+        let mut provenances = Provenances::default();
+        for item in exceptions.into_iter().flat_map(|exception| &exception.items) {
+            let (found, map) = match item.side {
+                Side::Statement => (statements.provenance(&item.id), &mut provenances.statements),
+                Side::Move => (moves.provenance(&item.id), &mut provenances.moves),
+            };
+            if let Some(provenance) = found {
+                map.insert(item.id.clone(), provenance);
+            }
+        }
+        provenances
+    }
+
     fn of(&self, side: Side, id: &str) -> Option<&Provenance> {
         match side {
             Side::Statement => self.statements.get(id),

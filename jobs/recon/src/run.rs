@@ -105,7 +105,7 @@ async fn execute(
     let mut lock = store.try_lock(&lock_scope).await.with_context(|| format!("taking the run lock of {redacted}"))?;
     let manual = manual_assignments(&store).await?;
     let read_started = Instant::now();
-    let inputs = sources.read(settings, context).await?;
+    let inputs = sources.read(settings, range, context).await?;
     let (run_write, mut report) = prepare(inputs, read_started, args, settings, range, identity, &manual)?;
     pause_for_tests().await;
     let written = store_retry::write_run(&store, &mut lock, &run_write).await;
@@ -258,12 +258,11 @@ struct Reconciled {
     run_inputs: Vec<RunInput>,
 }
 
-/// Filters the inputs to the context, reconciles them and keeps what the run owns (see `scope`).
+/// Reconciles the inputs (already filtered to the context at read) and keeps what the run owns (see
+/// `scope`).
 fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manual: &ManualAssignments) -> Reconciled {
     let context = scope::context_range(range, settings.context_banking_days, &settings.match_config.calendar);
-    let (statements, statement_counts) =
-        scope::filter_statements(inputs.statements.lines, settings.zone, range, context);
-    let (moves, move_counts) = scope::filter_moves(inputs.moves.lines, range, context);
+    let (statement_counts, move_counts) = (inputs.statement_counts, inputs.move_counts);
     tracing::info!(
         statements_in_range = statement_counts.in_range,
         statements_in_margin = statement_counts.in_margin,
@@ -271,10 +270,15 @@ fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manua
         moves_in_range = move_counts.in_range,
         moves_in_margin = move_counts.in_margin,
         moves_outside = move_counts.outside,
+        counterpart_lines = inputs.counterpart_lines,
         %context,
         "inputs read"
     );
-    let outcome = reconcile_with_manual(&statements, &moves, &settings.match_config, manual);
+    let mut outcome =
+        reconcile_with_manual(&inputs.statements.lines, &inputs.moves.lines, &settings.match_config, manual);
+    // Counterpart lines were dropped at read; the core would have counted them as not on a bank account.
+    outcome.counts.moves_total += inputs.counterpart_lines;
+    outcome.counts.moves_not_bank_account += inputs.counterpart_lines;
     let owned = Owned::select(outcome.matches, outcome.exceptions, &outcome.kpi, range);
     let quarantined = Quarantined {
         statement_rows: inputs.statements.bad_rows.len() as u64,
@@ -282,7 +286,7 @@ fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manua
     };
     let sides = Sides { statements: statement_counts, moves: move_counts };
     let counts = RunCounts::new(&owned, sides, outcome.counts, quarantined);
-    let provenances = Provenances { statements: inputs.statements.provenance, moves: inputs.moves.provenance };
+    let provenances = Provenances::of_exceptions(&owned.exceptions, &inputs.statements, &inputs.moves);
     Reconciled { owned, counts, context, provenances, quarantined, run_inputs: inputs.run_inputs }
 }
 

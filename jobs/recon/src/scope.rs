@@ -123,7 +123,8 @@ pub struct SideCounts {
 }
 
 impl SideCounts {
-    fn count(&mut self, date: NaiveDate, range: DateRange, context: DateRange) -> bool {
+    /// Counts a line of business date `date`; whether it is in `context` (reconciled).
+    pub fn count(&mut self, date: NaiveDate, range: DateRange, context: DateRange) -> bool {
         self.read += 1;
         if range.contains(date) {
             self.in_range += 1;

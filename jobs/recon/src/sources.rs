@@ -20,7 +20,7 @@ use recon_store::RunInput;
 use crate::config::Settings;
 use crate::exit::bad_input;
 use crate::input::{self, Loaded, Typer};
-use crate::scope::DateRange;
+use crate::scope::{self, DateRange, SideCounts};
 use crate::terminal;
 
 /// One input as given on the command line: a file, or a PostgreSQL database.
@@ -56,10 +56,17 @@ pub struct Sources {
 /// The typed inputs of a run, and what the run records about them.
 #[derive(Debug)]
 pub struct Inputs {
-    /// Statement lines (and bad rows).
+    /// Statement lines of the context range (and bad rows).
     pub statements: Loaded<StatementLine>,
-    /// Odoo lines (and bad rows).
+    /// Odoo lines of the context range on a configured bank GL account (and bad rows).
     pub moves: Loaded<MoveLine>,
+    /// Statement lines by date: in the range, in the margin, outside (left out).
+    pub statement_counts: SideCounts,
+    /// Odoo lines by date, counterpart lines included.
+    pub move_counts: SideCounts,
+    /// Odoo lines of the context range left out at read because they are not on a configured bank
+    /// GL account (receivable, payable: never matched, only counted).
+    pub counterpart_lines: u64,
     /// Name, place, BLAKE3 and row count of each input.
     pub run_inputs: Vec<RunInput>,
 }
@@ -91,29 +98,56 @@ impl Sources {
         Ok(())
     }
 
-    /// Reads and types both inputs; a database input is read for `context` only.
-    pub async fn read(&self, settings: &Settings, context: DateRange) -> Result<Inputs> {
+    /// Reads and types both inputs, keeping the lines of `context` (a database input is read for
+    /// `context` only) and, of Odoo, only the lines on a configured bank GL account: the rest is
+    /// counted and dropped as it is read.
+    pub async fn read(&self, settings: &Settings, range: DateRange, context: DateRange) -> Result<Inputs> {
+        let zone = settings.zone;
+        let mut statement_counts = SideCounts::default();
+        let mut keep_statement = |line: &StatementLine| {
+            // parse_statement guarantees a booked_at or a value date.
+            let date = scope::statement_business_date(line, zone).unwrap_or(chrono::NaiveDate::MIN);
+            statement_counts.count(date, range, context)
+        };
+        let mut move_counts = SideCounts::default();
+        let mut counterpart_lines = 0;
+        let config = &settings.match_config;
+        let mut keep_move = |line: &MoveLine| {
+            if !move_counts.count(line.date, range, context) {
+                return false;
+            }
+            let on_bank_account = config.bank_account_index(&line.account).is_some();
+            counterpart_lines += u64::from(!on_bank_account);
+            on_bank_account
+        };
         let (statements, statements_input) = match &self.statements {
             Input::File(path) => {
                 let progress = terminal::progress("reading statement lines");
-                let loaded = input::read_statements(path, &settings.statements, settings.zone, &progress)?;
+                let loaded = input::read_statements(path, &settings.statements, zone, &progress, &mut keep_statement)?;
                 progress.finish_and_clear();
                 let run_input = file_input(&settings.statements.name, path, loaded.rows())?;
                 (loaded, run_input)
             }
-            Input::Postgres(database) => read_neon(database, settings, context).await?,
+            Input::Postgres(database) => read_neon(database, settings, context, &mut keep_statement).await?,
         };
         let (moves, moves_input) = match &self.moves {
             Input::File(path) => {
                 let progress = terminal::progress("reading Odoo lines");
-                let loaded = input::read_moves(path, &settings.moves, &progress)?;
+                let loaded = input::read_moves(path, &settings.moves, &progress, &mut keep_move)?;
                 progress.finish_and_clear();
                 let run_input = file_input(&settings.moves.name, path, loaded.rows())?;
                 (loaded, run_input)
             }
-            Input::Postgres(database) => read_odoo(database, settings, context).await?,
+            Input::Postgres(database) => read_odoo(database, settings, context, &mut keep_move).await?,
         };
-        Ok(Inputs { statements, moves, run_inputs: vec![statements_input, moves_input] })
+        Ok(Inputs {
+            statements,
+            moves,
+            statement_counts,
+            move_counts,
+            counterpart_lines,
+            run_inputs: vec![statements_input, moves_input],
+        })
     }
 }
 
@@ -150,17 +184,18 @@ async fn read_neon(
     database: &Database,
     settings: &Settings,
     context: DateRange,
+    keep: input::Keep<'_, StatementLine>,
 ) -> Result<(Loaded<StatementLine>, RunInput)> {
     let source = neon_source(settings, context);
     let statements = &settings.statements;
     let progress = terminal::progress("reading statement lines");
-    let mut typer = Typer::new(&statements.name, &statements.layout);
+    let mut typer = Typer::new(&statements.name, &statements.layout, keep);
     let mut hasher = RowHasher::new();
     let read = recon_postgres::for_each_statement_page(database, &source, async |page: Vec<RawStatementLine>| {
         progress.inc(page.len() as u64);
         for raw in &page {
             hasher.add(raw);
-            typer.push(raw, |raw| input::type_statement(raw, statements, settings.zone), |line| &line.id);
+            typer.push(raw, |raw| input::type_statement(raw, statements, settings.zone));
         }
         Ok::<(), recon_postgres::Error>(())
     })
@@ -182,17 +217,18 @@ async fn read_odoo(
     database: &Database,
     settings: &Settings,
     context: DateRange,
+    keep: input::Keep<'_, MoveLine>,
 ) -> Result<(Loaded<MoveLine>, RunInput)> {
     let source = odoo_source(settings, context);
     let moves = &settings.moves;
     let progress = terminal::progress("reading Odoo lines");
-    let mut typer = Typer::new(&moves.name, &moves.layout);
+    let mut typer = Typer::new(&moves.name, &moves.layout, keep);
     let mut hasher = RowHasher::new();
     let read = recon_postgres::for_each_odoo_page(database, &source, async |page: Vec<RawMoveLine>| {
         progress.inc(page.len() as u64);
         for raw in &page {
             hasher.add(raw);
-            typer.push(raw, |raw| input::type_move(raw, moves), |line| &line.id);
+            typer.push(raw, |raw| input::type_move(raw, moves));
         }
         Ok::<(), recon_postgres::Error>(())
     })

@@ -130,6 +130,17 @@ impl MatchConfig {
             kpi_threshold: Decimal::new(95, 2),
         }
     }
+
+    /// The index in `accounts` of the configured account whose bank GL account is `odoo_account`
+    /// (Odoo's display name `102.01.01 Bancos STP` or the bare code `102.01.01`); `None` for any
+    /// other account: a counterpart line (receivable, payable), which never matches a bank line.
+    pub fn bank_account_index(&self, odoo_account: &str) -> Option<usize> {
+        let account = odoo_account.trim();
+        self.accounts.iter().position(|a| {
+            let code = a.gl_account_code.trim();
+            account == code || account.strip_prefix(code).is_some_and(|rest| rest.starts_with(' '))
+        })
+    }
 }
 
 /// A bank statement line as NEON holds it, typed.

@@ -146,7 +146,7 @@ pub(super) fn prepare<'a>(
     let classified: Vec<Scope> = moves
         .par_iter()
         .enumerate()
-        .map(|(index, line)| match (bank_account_of(line, config), line.state) {
+        .map(|(index, line)| match (config.bank_account_index(&line.account), line.state) {
             (None, _) => Scope::NotBankAccount,
             (Some(_), MoveState::Draft) => Scope::Draft,
             (Some(_), MoveState::Cancelled) => Scope::Cancelled,
@@ -187,15 +187,6 @@ enum Scope {
     Draft,
     Cancelled,
     Posted(Box<Line>),
-}
-
-/// The configured account whose bank GL account this Odoo line sits on.
-fn bank_account_of(line: &MoveLine, config: &MatchConfig) -> Option<usize> {
-    let account = line.account.trim();
-    config.accounts.iter().position(|a| {
-        let code = a.gl_account_code.trim();
-        account == code || account.strip_prefix(code).is_some_and(|rest| rest.starts_with(' '))
-    })
 }
 
 fn references_of(reference_field: &str, free_text: &str) -> Vec<Reference> {
