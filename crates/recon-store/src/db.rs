@@ -172,14 +172,22 @@ impl Conn<'_> {
     }
 
     /// Inserts `rows` in batches. `head` is `INSERT INTO t (a, b)`, `tail` follows the rows
-    /// (e.g. an `ON CONFLICT` clause) and may be empty. Returns rows affected.
+    /// (e.g. an `ON CONFLICT` clause) and may be empty. Returns rows affected. Callers with
+    /// many rows call this once per chunk of rows they built (see `upsert_matches`), so that
+    /// a run's rows are never all held as parameters at once.
     ///
-    /// SQLite: multi-row `INSERT ... VALUES`, as many rows per statement as the placeholder
-    /// limit allows. PostgreSQL: `INSERT ... SELECT * FROM UNNEST($1::text[], ...)`, one
-    /// array per column and [`PG_ROWS_PER_STATEMENT`] rows per statement: the statement text
-    /// stays small whatever the batch, instead of a `VALUES` list of 65,535 placeholders for
-    /// the server to parse and plan (a run of a million lines upserted its 914,922 matches in
-    /// 67 s instead of 78 s; see BENCHMARKS.md).
+    /// SQLite: multi-row `INSERT ... VALUES` of [`SQLITE_ROWS_PER_STATEMENT`] rows (fewer when
+    /// the placeholder limit says so), one statement text for every full batch, so it is
+    /// built once per call and prepared once per connection (sqlx caches prepared
+    /// statements by text); only the last, shorter batch has a text of its own. Big
+    /// statements cost more than they save: SQLite copies every bound text and keeps the
+    /// copies until the statement is reset, so a batch of thousands of rows made the C
+    /// allocator grow and trim its heap for every statement.
+    /// PostgreSQL: `INSERT ... SELECT * FROM UNNEST($1::text[], ...)`, one array per column and
+    /// [`PG_ROWS_PER_STATEMENT`] rows per statement: the statement text stays small whatever
+    /// the batch, instead of a `VALUES` list of 65,535 placeholders for the server to parse
+    /// and plan (a run of a million lines upserted its 914,922 matches in 67 s instead of
+    /// 78 s; see BENCHMARKS.md).
     pub(crate) async fn insert_batched(
         &mut self,
         head: &str,
@@ -189,20 +197,32 @@ impl Conn<'_> {
         let Some(width) = rows.first().map(Vec::len) else {
             return Ok(0);
         };
-        if let Conn::Pg(conn) = self {
-            return insert_unnest(conn, head, tail, rows, width).await;
-        }
-        let per_statement = (self.max_params() / width.max(1)).max(1);
+        let conn = match self {
+            Conn::Pg(conn) => return insert_unnest(conn, head, tail, rows, width).await,
+            Conn::Sqlite(conn) => conn,
+        };
+        let per_statement = (SQLITE_MAX_PARAMS / width.max(1)).clamp(1, SQLITE_ROWS_PER_STATEMENT);
+        let statement =
+            |rows: usize| sqlite_placeholders(&format!("{head} VALUES {} {tail}", values_list(rows, width)));
+        let full = statement(per_statement);
         let mut affected = 0;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
-            let sql = format!("{head} VALUES {} {tail}", values_list(chunk.len(), width));
-            affected += self.execute(&sql, chunk.into_iter().flatten().collect()).await?;
+            let sql = if chunk.len() == per_statement { full.clone() } else { statement(chunk.len()) };
+            let params = chunk.into_iter().flatten().collect();
+            affected += bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut **conn).await?.rows_affected();
         }
         Ok(affected)
     }
 }
+
+/// Rows per multi-row `INSERT` statement on SQLite (see [`Conn::insert_batched`]). Measured
+/// with `store-write` (benches, one run each) at 300 k matches, first write: 16 rows 13.9 s, 64 rows 9.9 s, 256 rows 9.2 s,
+/// 1024 rows 12.2 s. Smaller statements pay per statement (sqlx's round trip to its worker
+/// thread, and SQLite copies each page a statement first touches into its statement journal);
+/// bigger ones pay the allocator.
+const SQLITE_ROWS_PER_STATEMENT: usize = 256;
 
 /// Rows per `INSERT ... SELECT FROM UNNEST` statement on PostgreSQL: bounds the arrays
 /// held and sent at once (a few megabytes for the widest rows).

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::StoreError;
 
@@ -243,6 +244,50 @@ pub struct CaseItemRef {
     pub fingerprint: Option<String>,
 }
 
+/// JSON text, serialised once by the caller and stored as it is: a run writes a million
+/// explanations, and building a [`serde_json::Value`] tree for each only to serialise it again
+/// cost more than the rows' inserts. It can only be made by serialising a value, so it is
+/// always valid JSON and the store does not parse it again. Two are equal when their texts are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JsonText(Box<RawValue>);
+
+impl JsonText {
+    /// `value` serialised as compact JSON.
+    pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<JsonText, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(JsonText)
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The JSON text parsed into a tree.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(self.as_str())
+    }
+}
+
+impl From<&serde_json::Value> for JsonText {
+    fn from(value: &serde_json::Value) -> Self {
+        // A `Value` always serialises: its map keys are strings and its numbers are finite.
+        JsonText::new(value).expect("a serde_json::Value serialises to JSON")
+    }
+}
+
+impl From<serde_json::Value> for JsonText {
+    fn from(value: serde_json::Value) -> Self {
+        JsonText::from(&value)
+    }
+}
+
+impl PartialEq for JsonText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
 /// A match produced by a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchWrite {
@@ -266,8 +311,8 @@ pub struct MatchWrite {
     pub reference: Option<String>,
     /// Banking days between statement and journal dates.
     pub date_delta_banking_days: i64,
-    /// Why the rule matched, opaque JSON.
-    pub explanation: serde_json::Value,
+    /// Why the rule matched, opaque JSON, serialised once by the caller and stored as it is.
+    pub explanation: JsonText,
     /// The items: one statement line and one or more journal items.
     pub items: Vec<ItemRef>,
 }

@@ -268,6 +268,12 @@ async fn existing_statuses(
     Ok(statuses)
 }
 
+/// Matches written per round of [`upsert_matches`]: a round reads the existing statuses of its
+/// ids, then inserts its rows and new items, before the next round builds anything. Memory
+/// holds one round's parameters, not the run's (a million matches as parameters were
+/// gigabytes); each round's status read is one statement on both backends.
+const MATCHES_PER_ROUND: usize = 8_192;
+
 async fn upsert_matches(
     conn: &mut Conn<'_>,
     header: &RunHeader,
@@ -280,37 +286,40 @@ async fn upsert_matches(
     const TAIL: &str = "ON CONFLICT (match_id) DO UPDATE SET last_run_id = excluded.last_run_id, \
         status = 'active', superseded_by_run_id = NULL";
     let run_id = header.run_id.as_str();
+    let created_at = instant(header.finished_at);
     // Rows go in primary-key order: ids are hashes, and random-order inserts into a B-tree touch a
     // different page per row; sorted, they append to the same few pages.
     let mut sorted: Vec<&MatchWrite> = matches.iter().collect();
     sorted.sort_unstable_by(|a, b| a.match_id.cmp(&b.match_id));
-    let ids: Vec<&str> = sorted.iter().map(|m| m.match_id.as_str()).collect();
-    let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
-    let mut rows = Vec::with_capacity(matches.len());
-    let mut new_items = Vec::new();
-    for m in sorted {
-        match existing.get(&m.match_id).map(String::as_str) {
-            None => {
-                summary.matches_inserted += 1;
-                new_items.extend(m.items.iter().map(|item| {
-                    vec![m.match_id.as_str().into(), item.side.as_str().into(), item.item_id.as_str().into()]
-                }));
+    for round in sorted.chunks(MATCHES_PER_ROUND) {
+        let ids: Vec<&str> = round.iter().map(|m| m.match_id.as_str()).collect();
+        let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
+        let mut rows = Vec::with_capacity(round.len());
+        let mut new_items = Vec::new();
+        for m in round {
+            match existing.get(&m.match_id).map(String::as_str) {
+                None => {
+                    summary.matches_inserted += 1;
+                    new_items.extend(m.items.iter().map(|item| {
+                        vec![m.match_id.as_str().into(), item.side.as_str().into(), item.item_id.as_str().into()]
+                    }));
+                }
+                Some(status) if status == MatchStatus::Superseded.as_str() => summary.matches_reactivated += 1,
+                Some(_) => summary.matches_kept += 1,
             }
-            Some(status) if status == MatchStatus::Superseded.as_str() => summary.matches_reactivated += 1,
-            Some(_) => summary.matches_kept += 1,
+            rows.push(match_row(run_id, &created_at, m));
         }
-        rows.push(match_row(header, m)?);
+        conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert matches", run_id))?;
+        conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
+            .await
+            .map_err(StoreError::db("write_run: insert match_items", run_id))?;
     }
-    conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert matches", run_id))?;
-    conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
-        .await
-        .map_err(StoreError::db("write_run: insert match_items", run_id))?;
     Ok(())
 }
 
-fn match_row(header: &RunHeader, m: &MatchWrite) -> Result<Vec<Param>, StoreError> {
-    let context = format!("run {}, match {}", header.run_id, m.match_id);
-    Ok(vec![
+/// The values of one `matches` row; `created_at` is the run's `finished_at` as stored.
+fn match_row(run_id: &str, created_at: &str, m: &MatchWrite) -> Vec<Param> {
+    vec![
         m.match_id.as_str().into(),
         m.rule.as_str().into(),
         m.review.as_str().into(),
@@ -322,11 +331,11 @@ fn match_row(header: &RunHeader, m: &MatchWrite) -> Result<Vec<Param>, StoreErro
         (&m.reference_kind).into(),
         (&m.reference).into(),
         m.date_delta_banking_days.into(),
-        to_json(&m.explanation, OP, &context)?.into(),
-        header.run_id.as_str().into(),
-        header.run_id.as_str().into(),
-        instant(header.finished_at).into(),
-    ])
+        m.explanation.as_str().into(),
+        run_id.into(),
+        run_id.into(),
+        created_at.into(),
+    ]
 }
 
 /// Appends `AND business_date BETWEEN .. AND account IN (..)` for one chunk of accounts.

@@ -456,7 +456,7 @@ fn manual_match(
         reference_kind: None,
         reference: None,
         date_delta_banking_days: date_delta,
-        explanation,
+        explanation: explanation.into(),
         items,
     })
 }

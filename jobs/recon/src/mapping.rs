@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use recon_core::currency::Currency;
 use recon_core::matching::{Exception, KpiCell, KpiReport, Match, MoveLine, Review, Side, StatementLine};
 use recon_io::Provenance;
-use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, KpiRow, MatchReview, MatchWrite, RunKpi};
+use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, JsonText, KpiRow, MatchReview, MatchWrite, RunKpi};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -75,7 +75,7 @@ pub fn match_write(found: &Match) -> Result<MatchWrite> {
         reference_kind: explanation.reference_kind.map(|kind| kind.as_str().to_owned()),
         reference: explanation.reference.clone(),
         date_delta_banking_days: explanation.date_delta_banking_days,
-        explanation: serde_json::to_value(explanation)
+        explanation: JsonText::new(explanation)
             .with_context(|| format!("serializing the explanation of match {}", found.match_id))?,
         items,
     })

@@ -86,7 +86,7 @@ pub fn matched(match_id: &str, date: NaiveDate, items: Vec<ItemRef>) -> MatchWri
         reference_kind: Some("invoice".to_owned()),
         reference: Some(format!("INV/{match_id}")),
         date_delta_banking_days: 1,
-        explanation: json!({"rule": "exact_reference", "score": "1.0"}),
+        explanation: json!({"rule": "exact_reference", "score": "1.0"}).into(),
         items,
     }
 }

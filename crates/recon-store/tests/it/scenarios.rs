@@ -97,7 +97,7 @@ pub async fn write_then_read_back(url: &str) {
     assert_eq!(m2.status, MatchStatus::Active);
     assert_eq!(m2.amount, "1234.50");
     assert_eq!(m2.created_at, at(2));
-    assert_eq!(m2.explanation, night.matches[1].explanation);
+    assert_eq!(m2.explanation, night.matches[1].explanation.to_value().expect("explanation JSON"));
 
     let cases = store.cases(&CaseFilter::default()).await.expect("cases");
     assert_eq!(cases.iter().map(|c| c.case_id.as_str()).collect::<Vec<_>>(), ["C1", "C2"]);
@@ -428,7 +428,8 @@ pub async fn migrations_are_listed(url: &str) {
 }
 
 pub async fn large_run_is_batched(url: &str) {
-    const MATCHES: usize = 5_000; // 5,000 x 15 values: more than one statement on both backends
+    // More than one round of `upsert_matches` (8,192) and more than one statement on both backends.
+    const MATCHES: usize = 20_000;
     const CASES: usize = 5_000;
     let store = open(url).await;
     let mut big = run("R1", 2);
