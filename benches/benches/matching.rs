@@ -5,6 +5,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use recon_core::matching::reconcile;
 use recon_gen::{Spec, generate};
 
+/// The allocator of the `recon` job, so the figure is the job's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn matching(c: &mut Criterion) {
     let mut group = c.benchmark_group("reconcile");
     group.sample_size(10);

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::support::{Workspace, column, demo, run};
+use crate::support::{Workspace, column, csv_rows, demo, run};
 
 const RULES: [&str; 7] = [
     "fingerprint",
@@ -207,4 +207,31 @@ fn run_with_explicit_correlation_id_tags_cases() {
     assert_eq!(inputs.len(), 2);
     assert_eq!(inputs[0].rows, 25);
     assert_eq!(inputs[0].blake3, recon_io::blake3_file(demo("neon_statement_lines.csv")).unwrap());
+}
+
+#[test]
+fn counterpart_lines_dropped_at_read_are_still_counted() {
+    // Odoo lines off the configured bank GL accounts are dropped as they are read (memory holds only
+    // lines the run uses), yet the run's counts show every one of them, as the core would count them.
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let run = &workspace.contents().runs[0];
+    let counts = run.counts.as_ref().unwrap();
+    let lines = &counts["lines"]["moves"];
+    let reconciled = &counts["reconciled"];
+    let odoo = std::fs::read_to_string(demo("odoo_move_lines.csv")).unwrap();
+    let rows = csv_rows(&odoo);
+    let account = rows[0].iter().position(|c| c == "account_id").unwrap();
+    let counterparts = rows[1..].iter().filter(|row| !row[account].starts_with("102.")).count() as u64;
+    assert!(counterparts > 0);
+    assert_eq!(lines["read"].as_u64().unwrap(), (rows.len() - 1) as u64, "{counts}");
+    // Lines outside the context dates are left out before the core (two in the demo, one of them a
+    // counterpart line); every other counterpart line is counted as not on a bank account.
+    let outside = lines["outside"].as_u64().unwrap();
+    assert_eq!(outside, 2, "{counts}");
+    assert_eq!(reconciled["moves_not_bank_account"].as_u64().unwrap(), counterparts - 1, "{counts}");
+    assert_eq!(reconciled["moves_total"].as_u64().unwrap(), (rows.len() - 1) as u64 - outside, "{counts}");
+    let parts = ["moves_in_scope", "moves_draft", "moves_cancelled", "moves_not_bank_account"];
+    let sum: u64 = parts.iter().map(|part| reconciled[part].as_u64().unwrap()).sum();
+    assert_eq!(sum, reconciled["moves_total"].as_u64().unwrap(), "{counts}");
 }
