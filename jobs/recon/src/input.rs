@@ -179,7 +179,9 @@ pub fn keep_all<L>(_: &L) -> bool {
 }
 
 /// Collects typed records, from a file or a database page, into a [`Loaded`]: a record that
-/// cannot be typed, or whose id was already read, becomes a bad row.
+/// cannot be typed, or whose id is that of a line already kept, becomes a bad row. Ids are checked
+/// among the kept lines only (the lines that can be in a match or a case, whose identity they are): a
+/// left-out line's id is not remembered, so memory holds nothing of the lines the run does not use.
 pub struct Typer<'a, 'k, L> {
     source: &'a str,
     layout: &'a Layout,
