@@ -1,7 +1,7 @@
 //! Reading the two inputs: raw rows from recon-io, typed lines from recon-core, and every row that
 //! cannot be read kept as a [`BadRow`] naming file, line, column and value. Nothing is dropped silently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -104,6 +104,9 @@ pub struct Loaded<T> {
     /// Indexes into `lines`, by id: ids are checked for uniqueness on the way in and looked up
     /// for the evidence of cases, without a second copy of every id.
     by_id: HashTable<usize>,
+    /// The line of each left-out line, by a 128-bit BLAKE3 key of its id (16 bytes instead of the
+    /// id: two ids share a key with probability 2^-128), so uniqueness holds across the whole input.
+    left_out_ids: HashMap<u128, u64, FxBuildHasher>,
 }
 
 impl<T: Identified> Loaded<T> {
@@ -115,6 +118,7 @@ impl<T: Identified> Loaded<T> {
             origin: None,
             line_numbers: Vec::new(),
             by_id: HashTable::new(),
+            left_out_ids: HashMap::default(),
         }
     }
 
@@ -136,6 +140,14 @@ impl<T: Identified> Loaded<T> {
 
 fn id_hash(id: &str) -> u64 {
     FxBuildHasher.hash_one(id)
+}
+
+/// The key of a left-out line's id: the first 128 bits of its BLAKE3 hash.
+fn left_out_key(id: &str) -> u128 {
+    let hash = blake3::hash(id.as_bytes());
+    let mut first = [0; 16];
+    first.copy_from_slice(&hash.as_bytes()[..16]);
+    u128::from_le_bytes(first)
 }
 
 /// The fields of a record by logical index ([`Record::FIELDS`] order), wherever it was read from.
@@ -179,9 +191,8 @@ pub fn keep_all<L>(_: &L) -> bool {
 }
 
 /// Collects typed records, from a file or a database page, into a [`Loaded`]: a record that
-/// cannot be typed, or whose id is that of a line already kept, becomes a bad row. Ids are checked
-/// among the kept lines only (the lines that can be in a match or a case, whose identity they are): a
-/// left-out line's id is not remembered, so memory holds nothing of the lines the run does not use.
+/// cannot be typed, or whose id was already read (kept or left out), becomes a bad row. Of a
+/// left-out line only a 16-byte key of its id and its line number are remembered.
 pub struct Typer<'a, 'k, L> {
     source: &'a str,
     layout: &'a Layout,
@@ -205,16 +216,25 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
                 return self.push_bad(*bad);
             }
         };
+        // Ids are unique across the whole input, kept or left out: a duplicate is a bad row whatever
+        // the run's dates, and is not counted by `keep`.
+        let loaded = &mut self.loaded;
+        let hash = id_hash(line.id());
+        let key = left_out_key(line.id());
+        let first = match loaded.by_id.find(hash, |&index| loaded.lines[index].id() == line.id()) {
+            Some(&index) => Some(loaded.line_numbers[index]),
+            None => loaded.left_out_ids.get(&key).copied(),
+        };
+        if let Some(first) = first {
+            let bad = duplicate_id::<T>(self.source, self.layout, file, raw, line.id(), first);
+            return self.push_bad(*bad);
+        }
         if !(self.keep)(&line) {
             self.loaded.left_out += 1;
+            self.loaded.left_out_ids.insert(key, raw.line());
             return;
         }
         let loaded = &mut self.loaded;
-        let hash = id_hash(line.id());
-        if let Some(&first) = loaded.by_id.find(hash, |&index| loaded.lines[index].id() == line.id()) {
-            let bad = duplicate_id::<T>(self.source, self.layout, file, raw, line.id(), loaded.line_numbers[first]);
-            return self.push_bad(*bad);
-        }
         if loaded.origin.is_none() {
             loaded.origin = Some(Arc::clone(file));
         }

@@ -57,6 +57,21 @@ fn repeated_id_is_a_bad_row() {
 }
 
 #[test]
+fn duplicate_id_of_a_line_the_run_leaves_out_is_bad_input() {
+    // Line 3 is a counterpart line (receivable), dropped at read; its id is that of the bank line on
+    // line 2. Ids are unique across the whole input, whatever the run keeps.
+    let workspace = Workspace::new();
+    let counterpart = "__export__.account_move_line_52542_f49c07dd";
+    let moves = edited_copy(&workspace, "odoo_move_lines.csv", counterpart, "52542_f49c07dd", "52541_72919a08");
+    let ran = run(&mut workspace.run_command(&demo("neon_statement_lines.csv"), &moves, &[])).expect_code(2);
+    let expected = format!(
+        "{}:3: column \"id\": value \"__export__.account_move_line_52541_72919a08\": id already used by line 2",
+        moves.display()
+    );
+    assert!(ran.stderr.contains(&expected), "{expected:?} not in:\n{}", ran.stderr);
+}
+
+#[test]
 fn missing_column_is_bad_input() {
     let workspace = Workspace::new();
     let statements = edited_copy(&workspace, "neon_statement_lines.csv", "id,", "amount", "importe");
