@@ -220,10 +220,12 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
         // the run's dates, and is not counted by `keep`.
         let loaded = &mut self.loaded;
         let hash = id_hash(line.id());
-        let key = left_out_key(line.id());
+        // The BLAKE3 key is computed only when there is a left-out line to compare with or to record.
+        let mut key = None;
         let first = match loaded.by_id.find(hash, |&index| loaded.lines[index].id() == line.id()) {
             Some(&index) => Some(loaded.line_numbers[index]),
-            None => loaded.left_out_ids.get(&key).copied(),
+            None if loaded.left_out_ids.is_empty() => None,
+            None => loaded.left_out_ids.get(key.get_or_insert_with(|| left_out_key(line.id()))).copied(),
         };
         if let Some(first) = first {
             let bad = duplicate_id::<T>(self.source, self.layout, file, raw, line.id(), first);
@@ -231,6 +233,7 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
         }
         if !(self.keep)(&line) {
             self.loaded.left_out += 1;
+            let key = key.unwrap_or_else(|| left_out_key(line.id()));
             self.loaded.left_out_ids.insert(key, raw.line());
             return;
         }

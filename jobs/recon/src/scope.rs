@@ -123,6 +123,13 @@ pub struct SideCounts {
 }
 
 impl SideCounts {
+    /// Counts a statement line by its business date in `zone`; whether it is in `context`.
+    pub fn count_statement(&mut self, line: &StatementLine, zone: Tz, range: DateRange, context: DateRange) -> bool {
+        // parse_statement guarantees a booked_at or a value date.
+        let date = statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
+        self.count(date, range, context)
+    }
+
     /// Counts a line of business date `date`; whether it is in `context` (reconciled).
     pub fn count(&mut self, date: NaiveDate, range: DateRange, context: DateRange) -> bool {
         self.read += 1;
@@ -146,14 +153,7 @@ pub fn filter_statements(
     context: DateRange,
 ) -> (Vec<StatementLine>, SideCounts) {
     let mut counts = SideCounts::default();
-    let kept = lines
-        .into_iter()
-        .filter(|line| {
-            // parse_statement guarantees a booked_at or a value date.
-            let date = statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
-            counts.count(date, range, context)
-        })
-        .collect();
+    let kept = lines.into_iter().filter(|line| counts.count_statement(line, zone, range, context)).collect();
     (kept, counts)
 }
 

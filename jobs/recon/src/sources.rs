@@ -20,7 +20,7 @@ use recon_store::RunInput;
 use crate::config::Settings;
 use crate::exit::bad_input;
 use crate::input::{self, Loaded, Typer};
-use crate::scope::{self, DateRange, SideCounts};
+use crate::scope::{DateRange, SideCounts};
 use crate::terminal;
 
 /// One input as given on the command line: a file, or a PostgreSQL database.
@@ -104,11 +104,7 @@ impl Sources {
     pub async fn read(&self, settings: &Settings, range: DateRange, context: DateRange) -> Result<Inputs> {
         let zone = settings.zone;
         let mut statement_counts = SideCounts::default();
-        let mut keep_statement = |line: &StatementLine| {
-            // parse_statement guarantees a booked_at or a value date.
-            let date = scope::statement_business_date(line, zone).unwrap_or(chrono::NaiveDate::MIN);
-            statement_counts.count(date, range, context)
-        };
+        let mut keep_statement = |line: &StatementLine| statement_counts.count_statement(line, zone, range, context);
         let mut move_counts = SideCounts::default();
         let mut counterpart_lines = 0;
         let config = &settings.match_config;
