@@ -317,6 +317,26 @@ pub struct MatchWrite {
     pub items: Vec<ItemRef>,
 }
 
+impl MatchWrite {
+    /// `(statement line, journal item)` when the match pairs exactly one of each: such a match
+    /// keeps its items in its own row (`statement_id`, `move_id`) instead of `match_items`.
+    pub(crate) fn pair(&self) -> Option<(&str, &str)> {
+        item_pair(&self.items)
+    }
+}
+
+/// `(statement line, journal item)` when `items` are exactly one of each.
+pub(crate) fn item_pair(items: &[ItemRef]) -> Option<(&str, &str)> {
+    match items {
+        [a, b] => match (a.side, b.side) {
+            (ItemSide::Statement, ItemSide::Move) => Some((&a.item_id, &b.item_id)),
+            (ItemSide::Move, ItemSide::Statement) => Some((&b.item_id, &a.item_id)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A match as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchRecord {

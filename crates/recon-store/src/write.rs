@@ -79,9 +79,11 @@ async fn write_all_with_hooks(
     let mut step = Step::start(run_id);
     let mut summary =
         RunWriteSummary { kpi_rows: insert_kpi_rows(conn, run_id, &run.kpi_rows).await?, ..RunWriteSummary::default() };
+    let active_before = active_in_scope(conn, header).await?;
+    step.done("active matches in scope read");
     upsert_matches(conn, header, &run.matches, &mut summary).await?;
     step.done("matches upserted");
-    summary.matches_superseded = supersede_matches(conn, header).await?;
+    summary.matches_superseded = supersede_matches(conn, header, active_before, &run.matches).await?;
     step.done("matches superseded");
     upsert_cases(conn, header, &run.cases, &mut summary).await?;
     step.done("cases upserted");
@@ -282,7 +284,7 @@ async fn upsert_matches(
 ) -> Result<(), StoreError> {
     const HEAD: &str = "INSERT INTO matches (match_id, rule, review, status, account, business_date, amount, \
         currency, reference_kind, reference, date_delta_banking_days, explanation_json, first_run_id, \
-        last_run_id, created_at)";
+        last_run_id, created_at, statement_id, move_id)";
     const TAIL: &str = "ON CONFLICT (match_id) DO UPDATE SET last_run_id = excluded.last_run_id, \
         status = 'active', superseded_by_run_id = NULL";
     let run_id = header.run_id.as_str();
@@ -300,9 +302,13 @@ async fn upsert_matches(
             match existing.get(&m.match_id).map(String::as_str) {
                 None => {
                     summary.matches_inserted += 1;
-                    new_items.extend(m.items.iter().map(|item| {
-                        vec![m.match_id.as_str().into(), item.side.as_str().into(), item.item_id.as_str().into()]
-                    }));
+                    // A pair's items are in its row; the ids are hashes of the items, so an
+                    // existing match already has the same items.
+                    if m.pair().is_none() {
+                        new_items.extend(m.items.iter().map(|item| {
+                            vec![m.match_id.as_str().into(), item.side.as_str().into(), item.item_id.as_str().into()]
+                        }));
+                    }
                 }
                 Some(status) if status == MatchStatus::Superseded.as_str() => summary.matches_reactivated += 1,
                 Some(_) => summary.matches_kept += 1,
@@ -319,6 +325,7 @@ async fn upsert_matches(
 
 /// The values of one `matches` row; `created_at` is the run's `finished_at` as stored.
 fn match_row(run_id: &str, created_at: &str, m: &MatchWrite) -> Vec<Param> {
+    let pair = m.pair();
     vec![
         m.match_id.as_str().into(),
         m.rule.as_str().into(),
@@ -335,6 +342,8 @@ fn match_row(run_id: &str, created_at: &str, m: &MatchWrite) -> Vec<Param> {
         run_id.into(),
         run_id.into(),
         created_at.into(),
+        pair.map(|(statement_id, _)| statement_id.to_owned()).into(),
+        pair.map(|(_, move_id)| move_id.to_owned()).into(),
     ]
 }
 
@@ -351,15 +360,42 @@ fn account_chunks<'h>(conn: &Conn<'_>, header: &'h RunHeader) -> std::slice::Chu
     header.scope.accounts.chunks(conn.max_params() - 8)
 }
 
-async fn supersede_matches(conn: &mut Conn<'_>, header: &RunHeader) -> Result<u64, StoreError> {
+/// The active, non-manual matches in the run's scope before the run writes any: those it does not
+/// produce again are superseded after its upserts (see [`supersede_matches`]). Read through the
+/// `matches_scope` index before the writes, this costs what the store already holds in scope,
+/// nothing on a first night; filtering the scope after the upserts read every row just written.
+async fn active_in_scope(conn: &mut Conn<'_>, header: &RunHeader) -> Result<Vec<String>, StoreError> {
     let run_id = header.run_id.as_str();
-    let mut superseded = 0;
+    let mut ids = Vec::new();
     for accounts in account_chunks(conn, header) {
-        let mut sql = Sql::new("UPDATE matches SET status = 'superseded', ");
-        sql.push_bind("superseded_by_run_id = ", run_id)
-            .push(" WHERE status = 'active' AND review <> 'manual'")
-            .push_bind(" AND last_run_id <> ", run_id);
+        let mut sql = Sql::new("SELECT match_id FROM matches WHERE status = 'active' AND review <> 'manual'");
         push_scope(&mut sql, header, accounts);
+        let rows = conn
+            .fetch_all(&sql.text, sql.params)
+            .await
+            .map_err(StoreError::db("write_run: read active matches in scope", run_id))?;
+        for row in rows {
+            ids.push(row.text("match_id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// Supersedes the matches of `active_before` (see [`active_in_scope`]) that the run did not produce.
+async fn supersede_matches(
+    conn: &mut Conn<'_>,
+    header: &RunHeader,
+    active_before: Vec<String>,
+    produced: &[MatchWrite],
+) -> Result<u64, StoreError> {
+    let run_id = header.run_id.as_str();
+    let produced: HashSet<&str> = produced.iter().map(|m| m.match_id.as_str()).collect();
+    let mut gone: Vec<String> = active_before.into_iter().filter(|id| !produced.contains(id.as_str())).collect();
+    gone.sort_unstable();
+    let mut superseded = 0;
+    for ids in gone.chunks(conn.max_params() - 1) {
+        let mut sql = Sql::new("UPDATE matches SET status = 'superseded', ");
+        sql.push_bind("superseded_by_run_id = ", run_id).push(" WHERE match_id IN ").push_in_list(ids.iter());
         superseded += conn
             .execute(&sql.text, sql.params)
             .await
@@ -476,7 +512,8 @@ pub(crate) async fn insert_events(conn: &mut Conn<'_>, events: Vec<Vec<Param>>) 
 }
 
 /// Resolves the open in-scope cases the run did not produce whose items are all in
-/// active matches. Cases without items are never auto-resolved.
+/// active matches (as one of a pair's two items, or in `match_items`). Cases without items are
+/// never auto-resolved.
 async fn auto_resolve_cases(conn: &mut Conn<'_>, header: &RunHeader) -> Result<u64, StoreError> {
     const NOTE: &str = "auto-resolved: every item is in an active match";
     let run_id = header.run_id.as_str();
@@ -491,6 +528,10 @@ async fn auto_resolve_cases(conn: &mut Conn<'_>, header: &RunHeader) -> Result<u
         sql.push(
             " AND EXISTS (SELECT 1 FROM case_items ci WHERE ci.case_id = cases.case_id) \
              AND NOT EXISTS (SELECT 1 FROM case_items ci WHERE ci.case_id = cases.case_id \
+               AND NOT EXISTS (SELECT 1 FROM matches m WHERE ci.side = 'statement' \
+                 AND m.statement_id = ci.item_id AND m.status = 'active') \
+               AND NOT EXISTS (SELECT 1 FROM matches m WHERE ci.side = 'move' \
+                 AND m.move_id = ci.item_id AND m.status = 'active') \
                AND NOT EXISTS (SELECT 1 FROM match_items mi JOIN matches m ON m.match_id = mi.match_id \
                  WHERE m.status = 'active' AND mi.side = ci.side AND mi.item_id = ci.item_id)) \
              RETURNING case_id",

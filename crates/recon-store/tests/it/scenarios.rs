@@ -27,6 +27,7 @@ macro_rules! all_scenarios {
             large_run_is_batched,
             invalid_input_is_refused,
             failed_migration_leaves_the_schema_as_it_was,
+            match_pairs_migration_keeps_every_item,
             proposal_needs_a_second_operator,
             manual_run_moves_cases_and_marks_the_proposal_applied,
             failed_manual_run_changes_nothing,
@@ -35,7 +36,7 @@ macro_rules! all_scenarios {
 }
 pub(crate) use all_scenarios;
 
-pub use crate::migrations::failed_migration_leaves_the_schema_as_it_was;
+pub use crate::migrations::{failed_migration_leaves_the_schema_as_it_was, match_pairs_migration_keeps_every_item};
 
 pub use crate::manual::{
     failed_manual_run_changes_nothing, manual_run_moves_cases_and_marks_the_proposal_applied,
@@ -419,6 +420,7 @@ pub async fn migrations_are_listed(url: &str) {
     let expected = vec![
         AppliedMigration { version: 1, description: "init".to_owned() },
         AppliedMigration { version: 2, description: "manual".to_owned() },
+        AppliedMigration { version: 3, description: "match pairs".to_owned() },
     ];
     let store = open(url).await;
     assert_eq!(store.applied_migrations().await.expect("migrations"), expected);
