@@ -177,12 +177,9 @@ impl Conn<'_> {
     /// a run's rows are never all held as parameters at once.
     ///
     /// SQLite: multi-row `INSERT ... VALUES` of [`SQLITE_ROWS_PER_STATEMENT`] rows (fewer when
-    /// the placeholder limit says so), one statement text for every full batch, so it is
-    /// built once per call and prepared once per connection (sqlx caches prepared
-    /// statements by text); only the last, shorter batch has a text of its own. Big
-    /// statements cost more than they save: SQLite copies every bound text and keeps the
-    /// copies until the statement is reset, so a batch of thousands of rows made the C
-    /// allocator grow and trim its heap for every statement.
+    /// the placeholder limit says so), one statement text for every full batch, prepared once
+    /// per connection (sqlx caches prepared statements by text). A batch of more rows than one
+    /// statement takes goes through a staging table first (see [`stage_rows`]).
     /// PostgreSQL: `INSERT ... SELECT * FROM UNNEST($1::text[], ...)`, one array per column and
     /// [`PG_ROWS_PER_STATEMENT`] rows per statement: the statement text stays small whatever
     /// the batch, instead of a `VALUES` list of 65,535 placeholders for the server to parse
@@ -202,26 +199,62 @@ impl Conn<'_> {
             Conn::Sqlite(conn) => conn,
         };
         let per_statement = (SQLITE_MAX_PARAMS / width.max(1)).clamp(1, SQLITE_ROWS_PER_STATEMENT);
-        let statement =
-            |rows: usize| sqlite_placeholders(&format!("{head} VALUES {} {tail}", values_list(rows, width)));
-        let full = statement(per_statement);
-        let mut affected = 0;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
-            let sql = if chunk.len() == per_statement { full.clone() } else { statement(chunk.len()) };
-            let params = chunk.into_iter().flatten().collect();
-            affected += bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut **conn).await?.rows_affected();
+        if rows.len() <= per_statement {
+            let sql = sqlite_placeholders(&format!("{head} VALUES {} {tail}", values_list(rows.len(), width)));
+            let params = rows.into_iter().flatten().collect();
+            return Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut **conn).await?.rows_affected());
         }
+        let stage = stage_rows(conn, rows, width, per_statement).await?;
+        // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
+        let columns = (0..width).map(|column| format!("c{column}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{head} SELECT {columns} FROM temp.{stage} WHERE true ORDER BY rowid {tail}");
+        let affected = sqlx::query(AssertSqlSafe(sql)).execute(&mut **conn).await?.rows_affected();
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut **conn).await?;
         Ok(affected)
     }
+}
+
+/// Puts `rows` into an empty staging table of this connection (`temp.recon_stage_{width}`, no
+/// indexes, no constraints, untyped columns `c0, c1, ...` that keep values as bound) and
+/// returns its name; the caller moves them into their table with one `INSERT ... SELECT`.
+///
+/// SQLite copies every page a statement first touches into its statement journal, so that it
+/// can undo the statement alone: many small statements into a table and its indexes copy the
+/// same index pages again and again (a run of a million lines upserted its matches in 33 s in
+/// statements of 256 rows; see BENCHMARKS.md). Appending to a table without indexes touches
+/// only new pages, and the single `INSERT ... SELECT` into the real table journals each of its
+/// pages once. The staging table is emptied first, in case an earlier call outside a
+/// transaction failed after staging; inside a transaction, a rollback empties it too.
+async fn stage_rows(
+    conn: &mut SqliteConnection,
+    rows: Vec<Vec<Param>>,
+    width: usize,
+    per_statement: usize,
+) -> Result<String, sqlx::Error> {
+    let stage = format!("recon_stage_{width}");
+    let columns = (0..width).map(|column| format!("c{column}")).collect::<Vec<_>>().join(", ");
+    sqlx::query(AssertSqlSafe(format!("CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns})")))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
+    let head = format!("INSERT INTO temp.{stage} ({columns})");
+    let statement = |rows: usize| sqlite_placeholders(&format!("{head} VALUES {}", values_list(rows, width)));
+    let full = statement(per_statement);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
+        let sql = if chunk.len() == per_statement { full.clone() } else { statement(chunk.len()) };
+        let params = chunk.into_iter().flatten().collect();
+        bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *conn).await?;
+    }
+    Ok(stage)
 }
 
 /// Rows per multi-row `INSERT` statement on SQLite (see [`Conn::insert_batched`]). Measured
 /// with `store-write` (benches, one run each) at 300 k matches, first write: 16 rows 13.9 s, 64 rows 9.9 s, 256 rows 9.2 s,
 /// 1024 rows 12.2 s. Smaller statements pay per statement (sqlx's round trip to its worker
-/// thread, and SQLite copies each page a statement first touches into its statement journal);
-/// bigger ones pay the allocator.
+/// thread), bigger ones pay the allocator (SQLite copies every bound text and keeps the copies
+/// until the statement is reset).
 const SQLITE_ROWS_PER_STATEMENT: usize = 256;
 
 /// Rows per `INSERT ... SELECT FROM UNNEST` statement on PostgreSQL: bounds the arrays
