@@ -288,11 +288,21 @@ fn event_from_row(row: &DbRow) -> Result<CaseEvent, StoreError> {
 fn match_from_row(row: &DbRow, items: &mut HashMap<String, Vec<ItemRef>>) -> Result<MatchRecord, StoreError> {
     let match_id = row.text("match_id")?;
     let mut own = items.remove(&match_id).unwrap_or_default();
-    // A pair keeps its two items in its row (migration 0003).
-    if let (Some(statement_id), Some(move_id)) = (row.opt_text("statement_id")?, row.opt_text("move_id")?) {
-        own.push(ItemRef { side: ItemSide::Statement, item_id: statement_id });
-        own.push(ItemRef { side: ItemSide::Move, item_id: move_id });
-        own.sort_by(|a, b| (a.side.as_str(), &a.item_id).cmp(&(b.side.as_str(), &b.item_id)));
+    // A pair keeps its two items in its row (migration 0003): both ids or neither.
+    match (row.opt_text("statement_id")?, row.opt_text("move_id")?) {
+        (Some(statement_id), Some(move_id)) => {
+            own.push(ItemRef { side: ItemSide::Statement, item_id: statement_id });
+            own.push(ItemRef { side: ItemSide::Move, item_id: move_id });
+            own.sort_by(|a, b| (a.side.as_str(), &a.item_id).cmp(&(b.side.as_str(), &b.item_id)));
+        }
+        (None, None) => {}
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(StoreError::Corrupt {
+                table: "matches",
+                column: "statement_id, move_id",
+                value: format!("match {match_id} has only one of the two ids of a pair"),
+            });
+        }
     }
     Ok(MatchRecord {
         items: own,

@@ -399,7 +399,9 @@ async fn supersede_matches(
     let mut superseded = 0;
     for ids in gone.chunks(conn.max_params() - 1) {
         let mut sql = Sql::new("UPDATE matches SET status = 'superseded', ");
-        sql.push_bind("superseded_by_run_id = ", run_id).push(" WHERE match_id IN ").push_in_list(ids.iter());
+        sql.push_bind("superseded_by_run_id = ", run_id)
+            .push(" WHERE status = 'active' AND review <> 'manual' AND match_id IN ")
+            .push_in_list(ids.iter());
         superseded += conn
             .execute(&sql.text, sql.params)
             .await

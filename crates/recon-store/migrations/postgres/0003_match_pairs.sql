@@ -2,7 +2,8 @@
 -- migrations/sqlite/0003_match_pairs.sql.
 -- Nine matches in ten pair one statement line with one journal item. Their items now live in
 -- matches.statement_id and matches.move_id (both set, or both NULL), found by two partial indexes;
--- match_items keeps the items of every other shape (settlements, manual matches, dispositions).
+-- match_items keeps the items of every other shape (settlements of several journal items,
+-- one-sided manual dispositions), automatic or manual alike.
 -- A match's items are the pair's two plus its match_items rows. A nightly million-line run writes
 -- 0.9 M rows into two small indexes instead of 2 M rows into a table and two indexes.
 
