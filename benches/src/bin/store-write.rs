@@ -104,15 +104,9 @@ fn matches(n: usize, rng: &mut Rng) -> Vec<MatchWrite> {
             } else {
                 ("reference_amount", "referencia_numerica")
             };
+            // The job's stored form (`"v": 2`): the row's columns hold rule, reference, amount and delta.
             let explanation = JsonText::from(json!({
-                "amount": {"amount_minor": minor, "currency": "MXN"},
-                "corroboration": [],
-                "date_delta_banking_days": 0,
-                "fee": null,
-                "move_amount": {"amount_minor": minor, "currency": "MXN"},
-                "reference": reference,
-                "reference_kind": kind,
-                "rule": rule,
+                "v": 2,
                 "summary": format!("shared reference {kind} {reference}, exact amount {amount}, same banking day"),
             }));
             MatchWrite {
