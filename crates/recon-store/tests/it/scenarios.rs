@@ -438,7 +438,7 @@ pub async fn large_run_is_batched(url: &str) {
     const CASES: usize = 5_000;
     let items = |i: usize| {
         let mut items = vec![stmt(&format!("S{i}")), mv(&format!("L{i}"))];
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             items.extend([mv(&format!("L{i}b")), mv(&format!("L{i}c"))]);
         }
         items
