@@ -276,8 +276,8 @@ async fn existing_statuses(
 /// parameters were gigabytes). On SQLite a round is one `INSERT ... SELECT` from a staging
 /// table (see `Conn::insert_batched`), and every such statement copies the index pages it
 /// touches into its statement journal, so fewer, bigger rounds write faster: `store-write` at
-/// 885 k matches upserted them in 24-27 s in rounds of 8,192 and 21 s in rounds of 65,536
-/// (first write; 20 s and 15 s for the second).
+/// 885 k matches upserted them in 24-27 s in rounds of 8,192 and 21-24 s in rounds of 65,536
+/// (first write; 20 s and 15-20 s for the second).
 const MATCHES_PER_ROUND: usize = 65_536;
 
 async fn upsert_matches(
