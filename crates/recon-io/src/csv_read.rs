@@ -189,6 +189,12 @@ impl CsvChunk {
         self.rows.len()
     }
 
+    /// Bytes of field text in the chunk's records (separators, quotes and line breaks not
+    /// counted): with the file's size, a caller can estimate how many records the file holds.
+    pub fn text_len(&self) -> usize {
+        self.rows.iter().map(|row| row.as_ref().map_or(0, |row| row.record.as_slice().len())).sum()
+    }
+
     /// Whether the chunk holds nothing (never true for a chunk from [`CsvRecords::next_chunk`]).
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()

@@ -255,6 +255,17 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
         self.accept::<T>(&raw.provenance().file, &fields, result);
     }
 
+    /// Makes room for `rows` more records, so that the id table and the line vectors are not
+    /// grown (rehashed, copied) again and again while a big file is read. Room for records the
+    /// filter leaves out is address space only: memory is touched as lines are kept.
+    pub fn reserve(&mut self, rows: usize) {
+        let loaded = &mut self.loaded;
+        loaded.lines.reserve(rows);
+        loaded.line_numbers.reserve(rows);
+        let lines = &loaded.lines;
+        loaded.by_id.reserve(rows, |&index| id_hash(lines[index].id()));
+    }
+
     /// Adds a row that could not be read at all.
     pub fn push_bad(&mut self, bad: BadRow) {
         self.loaded.bad_rows.push(bad);
@@ -282,6 +293,17 @@ pub fn type_move(raw: &(impl Fields + ?Sized), source: &MoveSourceSettings) -> R
 
 /// Records typed in parallel per chunk of a CSV file.
 const CHUNK_ROWS: usize = 8192;
+
+/// The most records [`Typer::reserve`] is asked to make room for from an estimate.
+const MAX_RESERVED_ROWS: u64 = 100_000_000;
+
+/// Records a CSV file of `file_len` bytes holds, estimated from its first chunk (which read
+/// `rows` records of `text_len` bytes of field text; separators are not counted, so this leans
+/// high), at most [`MAX_RESERVED_ROWS`].
+fn estimated_rows(file_len: u64, rows: usize, text_len: usize) -> usize {
+    let estimate = file_len.saturating_mul(rows as u64) / (text_len as u64).max(1);
+    usize::try_from(estimate.min(MAX_RESERVED_ROWS)).unwrap_or(usize::MAX)
+}
 
 /// Reads statement lines from a `.csv`, `.parquet` or `.pq` file, keeping those `keep` accepts.
 pub fn read_statements(
@@ -341,7 +363,11 @@ fn read_file<T: Record, L: Identified + Send>(
                         }
                     }
                 });
-                for chunk in receiver {
+                let file_len = std::fs::metadata(path).map(|metadata| metadata.len()).unwrap_or(0);
+                for (index, chunk) in receiver.into_iter().enumerate() {
+                    if index == 0 {
+                        typer.reserve(estimated_rows(file_len, chunk.len(), chunk.text_len()));
+                    }
                     progress.inc(chunk.len() as u64);
                     let results: Vec<Option<Result<L, FieldError>>> = (0..chunk.len())
                         .into_par_iter()
@@ -505,4 +531,18 @@ pub fn bad_rows_error(bad_rows: &[BadRow]) -> anyhow::Error {
 /// BLAKE3 of an input file, for the run's record of what it read.
 pub fn hash(path: &Path) -> Result<String> {
     recon_io::blake3_file(path).map_err(|error| bad_input(error.to_string())).context("hashing an input")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimated_rows;
+
+    #[test]
+    fn row_estimate_scales_the_first_chunk_to_the_file_and_is_bounded() {
+        // 8,192 records of 100 bytes of text in a 10 MB file: about 100,000 records.
+        assert_eq!(estimated_rows(10_000_000, 8_192, 819_200), 100_000);
+        assert_eq!(estimated_rows(0, 10, 1_000), 0);
+        assert_eq!(estimated_rows(1_000, 10, 0), 10_000);
+        assert_eq!(estimated_rows(u64::MAX, 8_192, 1), 100_000_000, "bounded by MAX_RESERVED_ROWS");
+    }
 }
