@@ -3,6 +3,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
+use recon_store::MatchRecord;
+
 use crate::support::{Workspace, column, csv_rows, demo, run};
 
 const RULES: [&str; 7] = [
@@ -24,6 +26,26 @@ const KINDS: [&str; 7] = [
     "date_out_of_window",
     "ambiguous",
 ];
+
+/// Stored explanations (v2) hold what the match's columns do not: the sentence always, the fee
+/// and the Odoo side's sum of a fee-net settlement, what else agreed of a corroborated match.
+fn assert_explanations_are_v2(matches: &[MatchRecord]) {
+    for found in matches {
+        let explanation = &found.explanation;
+        assert_eq!(explanation["v"], 2, "{}: {explanation}", found.match_id);
+        assert!(explanation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{explanation}");
+        assert!(explanation.get("rule").is_none() && explanation.get("amount").is_none(), "{explanation}");
+        match found.rule.as_str() {
+            "settlement_net_of_fees" => {
+                assert!(explanation["fee"].is_string() && explanation["move_amount"].is_object(), "{explanation}")
+            }
+            "amount_date_corroborated" => {
+                assert!(explanation["corroboration"].as_array().is_some_and(|c| !c.is_empty()), "{explanation}")
+            }
+            _ => {}
+        }
+    }
+}
 
 #[test]
 fn demo_run_reports_the_kpi_and_exits_3_below_threshold() {
@@ -64,23 +86,7 @@ fn demo_shows_every_match_rule_and_every_exception_kind() {
     }
     let contents = workspace.contents();
     assert_eq!((contents.runs.len(), contents.matches.len(), contents.cases.len()), (1, 15, 10));
-    // Stored explanations (v2) hold what the match's columns do not: the sentence always, the fee
-    // and the Odoo side's sum of a fee-net settlement, what else agreed of a corroborated match.
-    for found in &contents.matches {
-        let explanation = &found.explanation;
-        assert_eq!(explanation["v"], 2, "{}: {explanation}", found.match_id);
-        assert!(explanation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{explanation}");
-        assert!(explanation.get("rule").is_none() && explanation.get("amount").is_none(), "{explanation}");
-        match found.rule.as_str() {
-            "settlement_net_of_fees" => {
-                assert!(explanation["fee"].is_string() && explanation["move_amount"].is_object(), "{explanation}")
-            }
-            "amount_date_corroborated" => {
-                assert!(explanation["corroboration"].as_array().is_some_and(|c| !c.is_empty()), "{explanation}")
-            }
-            _ => {}
-        }
-    }
+    assert_explanations_are_v2(&contents.matches);
     // Lines of the context margin are reconciled but not written: statement 884090 (2026-10-09).
     let matches = workspace.export("matches");
     assert!(!matches.contains(",884090,"), "{matches}");
@@ -155,23 +161,7 @@ fn killed_run_leaves_nothing_behind_and_the_next_run_succeeds() {
     workspace.run_demo(&[]).expect_code(3);
     let contents = workspace.contents();
     assert_eq!((contents.runs.len(), contents.matches.len(), contents.cases.len()), (1, 15, 10));
-    // Stored explanations (v2) hold what the match's columns do not: the sentence always, the fee
-    // and the Odoo side's sum of a fee-net settlement, what else agreed of a corroborated match.
-    for found in &contents.matches {
-        let explanation = &found.explanation;
-        assert_eq!(explanation["v"], 2, "{}: {explanation}", found.match_id);
-        assert!(explanation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{explanation}");
-        assert!(explanation.get("rule").is_none() && explanation.get("amount").is_none(), "{explanation}");
-        match found.rule.as_str() {
-            "settlement_net_of_fees" => {
-                assert!(explanation["fee"].is_string() && explanation["move_amount"].is_object(), "{explanation}")
-            }
-            "amount_date_corroborated" => {
-                assert!(explanation["corroboration"].as_array().is_some_and(|c| !c.is_empty()), "{explanation}")
-            }
-            _ => {}
-        }
-    }
+    assert_explanations_are_v2(&contents.matches);
 }
 
 #[test]
