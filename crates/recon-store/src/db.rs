@@ -206,8 +206,7 @@ impl Conn<'_> {
         }
         let stage = stage_rows(conn, rows, width, per_statement).await?;
         // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
-        let columns = (0..width).map(|column| format!("c{column}")).collect::<Vec<_>>().join(", ");
-        let sql = format!("{head} SELECT {columns} FROM temp.{stage} WHERE true ORDER BY rowid {tail}");
+        let sql = format!("{head} SELECT {} FROM temp.{stage} WHERE true ORDER BY rowid {tail}", stage_columns(width));
         let affected = sqlx::query(AssertSqlSafe(sql)).execute(&mut **conn).await?.rows_affected();
         sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut **conn).await?;
         Ok(affected)
@@ -232,7 +231,7 @@ async fn stage_rows(
     per_statement: usize,
 ) -> Result<String, sqlx::Error> {
     let stage = format!("recon_stage_{width}");
-    let columns = (0..width).map(|column| format!("c{column}")).collect::<Vec<_>>().join(", ");
+    let columns = stage_columns(width);
     sqlx::query(AssertSqlSafe(format!("CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns})")))
         .execute(&mut *conn)
         .await?;
@@ -248,6 +247,11 @@ async fn stage_rows(
         bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *conn).await?;
     }
     Ok(stage)
+}
+
+/// `c0, c1, ...`: the columns of a staging table of `width` (see [`stage_rows`]).
+fn stage_columns(width: usize) -> String {
+    (0..width).map(|column| format!("c{column}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Rows per multi-row `INSERT ... VALUES` statement on SQLite (see [`Conn::insert_batched`]).

@@ -392,6 +392,9 @@ async fn supersede_matches(
     active_before: Vec<String>,
     produced: &[MatchWrite],
 ) -> Result<u64, StoreError> {
+    if active_before.is_empty() {
+        return Ok(0); // a first night: nothing in scope to supersede, no set of produced ids to build
+    }
     let run_id = header.run_id.as_str();
     let produced: HashSet<&str> = produced.iter().map(|m| m.match_id.as_str()).collect();
     let mut gone: Vec<String> = active_before.into_iter().filter(|id| !produced.contains(id.as_str())).collect();
