@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::tiers::{Work, contradicts};
+use super::tiers::{ByDate, Work, contradicts};
 use super::{FeeSchedule, MatchRule, Review};
 use crate::reference::ReferenceKind;
 
@@ -29,13 +29,13 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
             by_reference.entry((family, canonical.to_owned())).or_default().push(m);
         }
     }
-    let mut by_partner: HashMap<Vec<String>, Vec<usize>> = HashMap::default();
-    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
-        let tokens = work.prepared.name_tokens(super::Side::Move, work.moves[m]);
-        if !tokens.is_empty() {
-            by_partner.entry(tokens).or_default().push(m);
-        }
-    }
+    let open_moves = (0..work.moves.len()).filter(|&m| !work.move_used[m]);
+    let by_partner = ByDate::new(
+        work,
+        open_moves
+            .map(|m| (work.prepared.name_tokens(super::Side::Move, work.moves[m]), m))
+            .filter(|(tokens, _)| !tokens.is_empty()),
+    );
     let mut truncated = 0;
     let open: Vec<usize> = work.open_statements().collect();
     for s in open {
@@ -118,7 +118,7 @@ enum SumOutcome {
     Truncated,
 }
 
-fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<Vec<String>, Vec<usize>>) -> SumOutcome {
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &ByDate<Vec<String>>) -> SumOutcome {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let target = statement.amount_minor;
@@ -128,7 +128,7 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &HashMap<Vec<Stri
     let mut candidates: Vec<(i64, usize)> = Vec::new();
     let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
     if !statement_tokens.is_empty() {
-        for &m in by_partner.get(&statement_tokens).map(Vec::as_slice).unwrap_or_default() {
+        for m in by_partner.near(&statement_tokens, statement, window) {
             let line = work.line_move(m);
             let same_sign = (line.amount_minor > 0) == (target > 0);
             if work.move_used[m] || !same_sign || line.amount_minor.abs() >= target.abs() {

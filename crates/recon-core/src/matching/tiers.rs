@@ -1,5 +1,8 @@
 //! Tiers 1 to 3 within one (account, currency) partition; tier 4 is in `settlement`.
 
+use std::borrow::Borrow;
+use std::hash::Hash;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::exceptions::{Ambiguity, Leftovers};
@@ -92,6 +95,42 @@ impl<'p, 'a> Work<'p, 'a> {
             fee: None,
             summary: String::new(),
         }
+    }
+}
+
+/// Odoo lines grouped by a key (an amount, a partner), each group sorted by banking-day ordinal, so a
+/// window query reads only the lines within reach of a statement line's dates instead of every line
+/// of the key in the partition (a common amount or a frequent partner has lines on every day).
+pub(super) struct ByDate<K> {
+    groups: HashMap<K, Vec<(i64, usize)>>,
+}
+
+impl<K: Hash + Eq> ByDate<K> {
+    /// Groups move positions `m` under their keys.
+    pub fn new(work: &Work<'_, '_>, keyed: impl Iterator<Item = (K, usize)>) -> ByDate<K> {
+        let mut groups: HashMap<K, Vec<(i64, usize)>> = HashMap::default();
+        for (key, m) in keyed {
+            groups.entry(key).or_default().push((work.line_move(m).odoo_ordinal(), m));
+        }
+        for group in groups.values_mut() {
+            group.sort_unstable();
+        }
+        ByDate { groups }
+    }
+
+    /// Positions of the lines of `key` whose date is within `window` banking days of one of
+    /// `statement`'s dates, plus a few a little outside it (between its two dates): callers still check
+    /// `Line::date_delta`. In date order, then position.
+    pub fn near<'s, Q>(&'s self, key: &Q, statement: &Line, window: i64) -> impl Iterator<Item = usize> + 's
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let group = self.groups.get(key).map(Vec::as_slice).unwrap_or_default();
+        let [a, b] = statement.date_ordinals;
+        let (low, high) = (a.min(b).saturating_sub(window), a.max(b).saturating_add(window));
+        let start = group.partition_point(|&(ordinal, _)| ordinal < low);
+        group[start..].iter().take_while(move |&&(ordinal, _)| ordinal <= high).map(|&(_, m)| m)
     }
 }
 
@@ -289,10 +328,8 @@ fn mark_ambiguous(work: &mut Work<'_, '_>, s: usize, found: &[(i64, usize)], not
 /// several, a single candidate corroborated by counterparty name or CLABE (also unique both ways) is
 /// taken; anything else is ambiguous.
 fn tier_amount_date(work: &mut Work<'_, '_>) {
-    let mut by_amount: HashMap<i64, Vec<usize>> = HashMap::default();
-    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
-        by_amount.entry(work.line_move(m).amount_minor).or_default().push(m);
-    }
+    let open_moves = (0..work.moves.len()).filter(|&m| !work.move_used[m]);
+    let by_amount = ByDate::new(work, open_moves.map(|m| (work.line_move(m).amount_minor, m)));
     // Each pass matches at least one line or ends: bounded by the number of statement lines. A pass
     // only looks at lines that still had candidates, over the Odoo lines still open, so a line whose
     // rival was matched elsewhere is decided again instead of being called ambiguous.
@@ -321,19 +358,16 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
 fn amount_candidates(
     work: &Work<'_, '_>,
     pending: &[usize],
-    by_amount: &HashMap<i64, Vec<usize>>,
+    by_amount: &ByDate<i64>,
 ) -> Vec<(usize, Vec<(i64, usize)>)> {
     let window = work.config.window_banking_days;
     let mut candidates = Vec::new();
     for &s in pending {
         let statement = work.statement(s);
         let mut found: Vec<(i64, usize)> = by_amount
-            .get(&statement.amount_minor)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter(|&&m| !work.move_used[m])
-            .map(|&m| (statement.date_delta(work.line_move(m)), m))
+            .near(&statement.amount_minor, statement, window)
+            .filter(|&m| !work.move_used[m])
+            .map(|m| (statement.date_delta(work.line_move(m)), m))
             .filter(|&(delta, m)| delta <= window && !contradicts(statement, work.line_move(m)))
             .collect();
         if found.is_empty() {
