@@ -3,14 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet as HashSet;
-
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Prepared;
-use super::{Match, MatchConfig, Review, Side};
+use super::{MatchConfig, Review};
 use crate::currency::Currency;
 
 /// Counts and amounts behind one KPI figure.
@@ -119,21 +117,15 @@ pub struct KpiReport {
     pub below_threshold: bool,
 }
 
-pub(super) fn compute(prepared: &Prepared<'_>, matches: &[Match], config: &MatchConfig) -> KpiReport {
-    let matched: HashSet<&str> = matches.iter().map(|m| m.statement_id.as_str()).collect();
-    let review: HashSet<&str> =
-        matches.iter().filter(|m| m.review == Review::NeedsReview).map(|m| m.statement_id.as_str()).collect();
+/// `matched[i]` is how statement line `i` of `prepared` was matched, if it was.
+pub(super) fn compute(prepared: &Prepared<'_>, matched: &[Option<Review>], config: &MatchConfig) -> KpiReport {
     let mut by_day: BTreeMap<(usize, NaiveDate), (Currency, KpiCell)> = BTreeMap::new();
-    for (index, line) in prepared.statements.iter().enumerate() {
-        let id = prepared.id(Side::Statement, index);
-        let status = if line.manual {
-            LineStatus::Manual
-        } else if review.contains(id) {
-            LineStatus::NeedsReview
-        } else if matched.contains(id) {
-            LineStatus::Matched
-        } else {
-            LineStatus::Open
+    for (line, matched) in prepared.statements.iter().zip(matched) {
+        let status = match (line.manual, matched) {
+            (true, _) => LineStatus::Manual,
+            (false, Some(Review::NeedsReview)) => LineStatus::NeedsReview,
+            (false, Some(Review::Auto)) => LineStatus::Matched,
+            (false, None) => LineStatus::Open,
         };
         by_day
             .entry((line.account_index, line.business_date))

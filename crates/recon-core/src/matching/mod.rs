@@ -480,19 +480,26 @@ pub fn reconcile_with_manual(
     let partitions = prepared.partitions();
     let results: Vec<tiers::PartitionResult> =
         partitions.par_iter().map(|partition| tiers::match_partition(&prepared, partition, config)).collect();
-    let mut matches: Vec<Match> = Vec::new();
+    let mut indexed: Vec<(usize, Match)> = Vec::with_capacity(results.iter().map(|r| r.matches.len()).sum());
     let mut leftovers = exceptions::Leftovers::default();
     let mut truncated = 0;
     for result in results {
-        matches.extend(result.matches);
+        indexed.extend(result.matches);
         leftovers.absorb(result.leftovers);
         truncated += result.settlement_searches_truncated;
     }
+    // Each partition's run is sorted by statement index, which is id order: the stable sort merges
+    // the runs, and the KPI reads each line's status by index instead of hashing ids.
+    indexed.sort_by_key(|(statement, _)| *statement);
+    let mut matched = vec![None; prepared.statements.len()];
+    for (statement, m) in &indexed {
+        matched[*statement] = Some(m.review);
+    }
+    let matches: Vec<Match> = indexed.into_iter().map(|(_, m)| m).collect();
     let mut exceptions = exceptions::classify(&prepared, leftovers, config);
     exceptions.extend(prepared.duplicate_exceptions());
-    matches.sort_by(|a, b| prepared.statement_order(&a.statement_id, &b.statement_id));
     exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
-    let kpi = kpi::compute(&prepared, &matches, config);
+    let kpi = kpi::compute(&prepared, &matched, config);
     let counts = prepared.counts(&matches, &exceptions, truncated);
     Outcome { matches, exceptions, kpi, counts }
 }

@@ -151,32 +151,26 @@ pub(super) fn prepare<'a>(
         })
         .collect();
     counts.statements_unmapped = (statements.len() - statement_lines.len()) as u64;
-    let classified: Vec<Scope> = moves
+    // Counted in one pass, kept in another: only posted lines on a bank account become `Line`s.
+    let scopes = moves
+        .par_iter()
+        .map(|line| Scopes::of(config.bank_account_index(&line.account), line.state))
+        .reduce(Scopes::default, Scopes::sum);
+    counts.moves_not_bank_account = scopes.not_bank_account;
+    counts.moves_draft = scopes.draft;
+    counts.moves_cancelled = scopes.cancelled;
+    counts.moves_in_scope = scopes.posted;
+    let move_lines: Vec<Line> = moves
         .par_iter()
         .enumerate()
-        .map(|(index, line)| match (config.bank_account_index(&line.account), line.state) {
-            (None, _) => Scope::NotBankAccount,
-            (Some(_), MoveState::Draft) => Scope::Draft,
-            (Some(_), MoveState::Cancelled) => Scope::Cancelled,
-            (Some(account_index), MoveState::Posted) => {
-                let mut prepared = prepare_move(index, line, account_index, config);
-                prepared.manual = manual.move_line_ids.contains(line.id.trim());
-                Scope::Posted(Box::new(prepared))
-            }
+        .filter(|(_, line)| line.state == MoveState::Posted)
+        .filter_map(|(index, line)| {
+            let account_index = config.bank_account_index(&line.account)?;
+            let mut prepared = prepare_move(index, line, account_index, config);
+            prepared.manual = manual.move_line_ids.contains(line.id.trim());
+            Some(prepared)
         })
         .collect();
-    let mut move_lines = Vec::with_capacity(classified.len());
-    for scope in classified {
-        match scope {
-            Scope::NotBankAccount => counts.moves_not_bank_account += 1,
-            Scope::Draft => counts.moves_draft += 1,
-            Scope::Cancelled => counts.moves_cancelled += 1,
-            Scope::Posted(line) => {
-                counts.moves_in_scope += 1;
-                move_lines.push(*line);
-            }
-        }
-    }
     let mut prepared = Prepared {
         statements_raw: statements,
         moves_raw: moves,
@@ -189,12 +183,35 @@ pub(super) fn prepare<'a>(
     prepared
 }
 
-/// Whether an Odoo line takes part.
-enum Scope {
-    NotBankAccount,
-    Draft,
-    Cancelled,
-    Posted(Box<Line>),
+/// How many Odoo lines take part and why the others do not.
+#[derive(Default)]
+struct Scopes {
+    not_bank_account: u64,
+    draft: u64,
+    cancelled: u64,
+    posted: u64,
+}
+
+impl Scopes {
+    fn of(bank_account: Option<usize>, state: MoveState) -> Scopes {
+        let mut scopes = Scopes::default();
+        match (bank_account, state) {
+            (None, _) => scopes.not_bank_account = 1,
+            (Some(_), MoveState::Draft) => scopes.draft = 1,
+            (Some(_), MoveState::Cancelled) => scopes.cancelled = 1,
+            (Some(_), MoveState::Posted) => scopes.posted = 1,
+        }
+        scopes
+    }
+
+    fn sum(a: Scopes, b: Scopes) -> Scopes {
+        Scopes {
+            not_bank_account: a.not_bank_account + b.not_bank_account,
+            draft: a.draft + b.draft,
+            cancelled: a.cancelled + b.cancelled,
+            posted: a.posted + b.posted,
+        }
+    }
 }
 
 fn references_of(reference_field: &str, free_text: &str) -> Vec<Reference> {
@@ -383,10 +400,6 @@ impl Prepared<'_> {
         // Largest first, so rayon does not leave the biggest partition for last.
         partitions.sort_by_key(|p| std::cmp::Reverse(p.statements.len() + p.moves.len()));
         partitions
-    }
-
-    pub fn statement_order(&self, a: &str, b: &str) -> Ordering {
-        id_cmp(a, b)
     }
 
     pub fn exception_item(&self, side: Side, index: usize) -> ExceptionItem {

@@ -12,7 +12,9 @@ use crate::reference::ReferenceKind;
 
 /// What one partition produced.
 pub(super) struct PartitionResult {
-    pub matches: Vec<Match>,
+    /// Matches with the index of their statement line in `Prepared::statements` (id order), sorted
+    /// by it.
+    pub matches: Vec<(usize, Match)>,
     pub leftovers: Leftovers,
     pub settlement_searches_truncated: u64,
 }
@@ -29,7 +31,8 @@ pub(super) struct Work<'p, 'a> {
     pub move_used: Vec<bool>,
     /// Statement positions already reported as ambiguous; later tiers leave them alone.
     pub statement_ambiguous: Vec<bool>,
-    pub matches: Vec<Match>,
+    /// Matches, with the global index of their statement line.
+    pub matches: Vec<(usize, Match)>,
     pub ambiguities: Vec<Ambiguity>,
 }
 
@@ -59,15 +62,18 @@ impl<'p, 'a> Work<'p, 'a> {
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
         let line = self.statement(s);
         let statement_id = self.prepared.id(super::Side::Statement, self.statements[s]).to_owned();
-        self.matches.push(Match {
-            match_id: match_id(&statement_id, &move_line_ids),
-            statement_id,
-            move_line_ids,
-            account: self.prepared.account(line).to_owned(),
-            business_date: line.business_date,
-            review,
-            explanation,
-        });
+        self.matches.push((
+            self.statements[s],
+            Match {
+                match_id: match_id(&statement_id, &move_line_ids),
+                statement_id,
+                move_line_ids,
+                account: self.prepared.account(line).to_owned(),
+                business_date: line.business_date,
+                review,
+                explanation,
+            },
+        ));
     }
 
     pub fn explanation(
@@ -143,16 +149,19 @@ pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, co
         statement_used: vec![false; partition.statements.len()],
         move_used: vec![false; partition.moves.len()],
         statement_ambiguous: vec![false; partition.statements.len()],
-        matches: Vec::new(),
+        // At most one match per statement line; pages never written are never touched.
+        matches: Vec::with_capacity(partition.statements.len()),
         ambiguities: Vec::new(),
     };
     tier_fingerprint(&mut work);
     tier_reference_amount(&mut work);
     tier_amount_date(&mut work);
     let truncated = super::settlement::tier_settlement(&mut work);
-    for m in &mut work.matches {
+    for (_, m) in &mut work.matches {
         m.explanation.summary = summarize(&m.explanation, m.move_line_ids.len());
     }
+    // Tiers append in ascending runs, which the stable sort merges; global indexes are unique.
+    work.matches.sort_by_key(|(statement, _)| *statement);
     let leftovers = Leftovers {
         statements: (0..partition.statements.len())
             .filter(|&s| !work.statement_used[s] && !work.statement_ambiguous[s])
