@@ -292,8 +292,9 @@ fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manua
     let run_inputs = inputs.run_inputs;
     // The typed lines are not needed past this point: tens of millions of strings at 1 M lines,
     // freed on a thread of their own (about a second) while the run maps and writes its results.
-    let (statements, moves) = (inputs.statements, inputs.moves);
-    std::thread::spawn(move || drop((statements, moves)));
+    // Should the thread not start, `spawn` drops them here instead.
+    let lines = (inputs.statements, inputs.moves);
+    let _detached = std::thread::Builder::new().name("recon-free-inputs".to_owned()).spawn(move || drop(lines));
     Reconciled { owned, counts, context, provenances, quarantined, run_inputs }
 }
 
