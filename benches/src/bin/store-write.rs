@@ -148,7 +148,8 @@ fn cases(n: usize, rng: &mut Rng) -> Vec<CaseWrite> {
                     "items": [{"side": "statement", "id": item_id}],
                     "candidates": [],
                     "summary": "no journal item with this amount or reference within 3 banking days",
-                }),
+                })
+                .into(),
                 external_ids: json!({"neon_ids": [item_id], "odoo_move_names": [], "references": []}),
                 items: vec![CaseItemRef {
                     side: ItemSide::Statement,

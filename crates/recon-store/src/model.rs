@@ -393,8 +393,9 @@ pub struct CaseWrite {
     pub currency: Option<String>,
     /// One line for people.
     pub summary: String,
-    /// What the run saw, opaque JSON.
-    pub evidence: serde_json::Value,
+    /// What the run saw, opaque JSON, serialised once by the caller (in parallel, before the write
+    /// transaction) and stored as it is.
+    pub evidence: JsonText,
     /// NEON ids, Odoo move names and line ids, references found: opaque JSON.
     pub external_ids: serde_json::Value,
     /// The items the case is about. A case is auto-resolved when all of them are matched.

@@ -116,8 +116,8 @@ pub fn match_write(found: &Match) -> Result<MatchWrite> {
 /// A core exception as the store writes it: the whole exception is the evidence; the external ids are
 /// what an analyst searches for in NEON and Odoo.
 pub fn case_write(exception: &Exception, provenances: &Provenances) -> Result<CaseWrite> {
-    let evidence = serde_json::to_value(exception)
-        .with_context(|| format!("serializing the evidence of case {}", exception.case_id))?;
+    let evidence =
+        JsonText::new(exception).with_context(|| format!("serializing the evidence of case {}", exception.case_id))?;
     let items = exception
         .items
         .iter()

@@ -101,7 +101,7 @@ pub fn case(case_id: &str, kind: &str, date: NaiveDate, items: Vec<ItemRef>) -> 
         amount: Some("99.90".to_owned()),
         currency: Some("MXN".to_owned()),
         summary: format!("{kind} {case_id}"),
-        evidence: json!({"candidates": []}),
+        evidence: json!({"candidates": []}).into(),
         external_ids: json!({"neon_ids": items.iter().map(|i| i.item_id.clone()).collect::<Vec<_>>()}),
         items: items
             .into_iter()
