@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use crate::codec::{check_decimal, count_to_db, date, instant, to_json};
 use crate::db::{Conn, Param, Sql};
 use crate::error::StoreError;
@@ -300,7 +302,9 @@ async fn upsert_matches(
     for round in sorted.chunks(MATCHES_PER_ROUND) {
         let ids: Vec<&str> = round.iter().map(|m| m.match_id.as_str()).collect();
         let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
-        let mut rows = Vec::with_capacity(round.len());
+        // The rows are the round's own work for the job's thread (a dozen owned strings each):
+        // built on every core while SQLite's worker thread waits for them.
+        let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(run_id, &created_at, m)).collect();
         let mut new_items = Vec::new();
         for m in round {
             match existing.get(&m.match_id).map(String::as_str) {
@@ -317,7 +321,6 @@ async fn upsert_matches(
                 Some(status) if status == MatchStatus::Superseded.as_str() => summary.matches_reactivated += 1,
                 Some(_) => summary.matches_kept += 1,
             }
-            rows.push(match_row(run_id, &created_at, m));
         }
         conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert matches", run_id))?;
         conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
