@@ -338,8 +338,8 @@ pub fn read_moves(
 /// ragged row, invalid UTF-8); any other read failure (missing file, missing column, broken CSV, bad
 /// Parquet) is fatal.
 ///
-/// CSV is read on its own thread in chunks of [`CHUNK_ROWS`] records while the previous chunk is typed
-/// in parallel (rayon); records reach `typer` in file order, so line numbers, bad rows and the choice
+/// CSV is read on its own thread in chunks of [`CHUNK_ROWS`] records, typed in parallel (rayon) on
+/// another while the chunk before is accepted; records reach `typer` in file order, so line numbers, bad rows and the choice
 /// of the first of two equal ids do not depend on the thread count.
 fn read_file<T: Record, L: Identified + Send>(
     path: &Path,
@@ -354,6 +354,9 @@ fn read_file<T: Record, L: Identified + Send>(
         Format::Csv => {
             let mut records = recon_io::open_csv::<T>(path, layout).map_err(|e| fatal(&e))?;
             let file: Arc<Path> = Arc::from(path);
+            // Three stages, each on its own thread, joined by bounded channels: parsing, typing (in
+            // parallel, rayon) and accepting in file order (here), so a chunk is accepted while the
+            // next one is typed and the one after is parsed.
             std::thread::scope(|scope| {
                 let (sender, receiver) = std::sync::mpsc::sync_channel(2);
                 scope.spawn(move || {
@@ -363,19 +366,27 @@ fn read_file<T: Record, L: Identified + Send>(
                         }
                     }
                 });
+                let (typed_sender, typed_receiver) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    for chunk in receiver {
+                        let results: Vec<Option<Result<L, FieldError>>> = (0..chunk.len())
+                            .into_par_iter()
+                            .map(|index| match chunk.get(index) {
+                                Some(Ok(view)) => Some(typed(&view)),
+                                _ => None,
+                            })
+                            .collect();
+                        if typed_sender.send((chunk, results)).is_err() {
+                            return; // the accepting side stopped at a fatal error
+                        }
+                    }
+                });
                 let file_len = std::fs::metadata(path).map(|metadata| metadata.len()).unwrap_or(0);
-                for (index, chunk) in receiver.into_iter().enumerate() {
+                for (index, (chunk, results)) in typed_receiver.into_iter().enumerate() {
                     if index == 0 {
                         typer.reserve(estimated_rows(file_len, chunk.len(), chunk.text_len()));
                     }
                     progress.inc(chunk.len() as u64);
-                    let results: Vec<Option<Result<L, FieldError>>> = (0..chunk.len())
-                        .into_par_iter()
-                        .map(|index| match chunk.get(index) {
-                            Some(Ok(view)) => Some(typed(&view)),
-                            _ => None,
-                        })
-                        .collect();
                     for (index, result) in results.into_iter().enumerate() {
                         match (chunk.get(index), result) {
                             (Some(Ok(view)), Some(result)) => typer.accept::<T>(&file, &view, result),
