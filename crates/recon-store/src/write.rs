@@ -377,15 +377,21 @@ async fn active_in_scope(conn: &mut Conn<'_>, header: &RunHeader) -> Result<Vec<
     for accounts in account_chunks(conn, header) {
         let mut sql = Sql::new("SELECT match_id FROM matches WHERE status = 'active' AND review <> 'manual'");
         push_scope(&mut sql, header, accounts);
-        let rows = conn
-            .fetch_all(&sql.text, sql.params)
-            .await
-            .map_err(StoreError::db("write_run: read active matches in scope", run_id))?;
-        for row in rows {
-            ids.push(row.text("match_id")?);
-        }
+        ids.extend(fetch_texts(conn, sql, "match_id", "write_run: read active matches in scope", run_id).await?);
     }
     Ok(ids)
+}
+
+/// The text column `column` of every row `sql` returns.
+async fn fetch_texts(
+    conn: &mut Conn<'_>,
+    sql: Sql,
+    column: &str,
+    operation: &'static str,
+    run_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let rows = conn.fetch_all(&sql.text, sql.params).await.map_err(StoreError::db(operation, run_id))?;
+    rows.iter().map(|row| row.text(column)).collect()
 }
 
 /// Supersedes the matches of `active_before` (see [`active_in_scope`]) that the run did not produce.
@@ -548,13 +554,7 @@ async fn auto_resolve_cases(conn: &mut Conn<'_>, header: &RunHeader) -> Result<u
                  WHERE m.status = 'active' AND mi.side = ci.side AND mi.item_id = ci.item_id)) \
              RETURNING case_id",
         );
-        let rows = conn
-            .fetch_all(&sql.text, sql.params)
-            .await
-            .map_err(StoreError::db("write_run: auto-resolve cases", run_id))?;
-        for row in rows {
-            resolved.push(row.text("case_id")?);
-        }
+        resolved.extend(fetch_texts(conn, sql, "case_id", "write_run: auto-resolve cases", run_id).await?);
     }
     resolved.sort();
     let events =
