@@ -15,30 +15,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = args.next().ok_or(usage)?;
     let seed: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1);
     let days = u32::try_from((statements / 30_000).clamp(30, 365))?;
-    let data = recon_gen::generate(&recon_gen::Spec { statements, seed, days, ..recon_gen::Spec::default() });
+    let spec = recon_gen::Spec { statements, seed, days, ..recon_gen::Spec::default() };
     let out = Path::new(&out);
     std::fs::create_dir_all(out)?;
-    let mut writer = csv::Writer::from_path(out.join("neon_statement_lines.csv"))?;
-    writer.write_record(recon_gen::StatementRow::COLUMNS)?;
-    for row in &data.statements {
-        writer.write_record(row.values())?;
-    }
-    writer.flush()?;
-    let mut writer = csv::Writer::from_path(out.join("odoo_move_lines.csv"))?;
-    writer.write_record(recon_gen::MoveRow::COLUMNS)?;
-    for row in &data.moves {
-        writer.write_record(row.values())?;
-    }
-    writer.flush()?;
-    let mut truth = std::fs::File::create(out.join("truth.json"))?;
-    serde_json::to_writer(&mut truth, &data.truth)?;
-    truth.flush()?;
+    let mut statement_writer = csv::Writer::from_path(out.join("neon_statement_lines.csv"))?;
+    statement_writer.write_record(recon_gen::StatementRow::COLUMNS)?;
+    let mut move_writer = csv::Writer::from_path(out.join("odoo_move_lines.csv"))?;
+    move_writer.write_record(recon_gen::MoveRow::COLUMNS)?;
+    // Written a part at a time: ten million statement lines held at once are tens of gigabytes.
+    let (mut statement_count, mut move_count) = (0, 0);
+    let mut written: Result<(), csv::Error> = Ok(());
+    let (_, _, truth) = recon_gen::generate_in_parts(&spec, 100_000, |statements, moves| {
+        statement_count += statements.len();
+        move_count += moves.len();
+        if written.is_ok() {
+            written = statements
+                .iter()
+                .try_for_each(|row| statement_writer.write_record(row.values()))
+                .and_then(|()| moves.iter().try_for_each(|row| move_writer.write_record(row.values())));
+        }
+    });
+    written?;
+    statement_writer.flush()?;
+    move_writer.flush()?;
+    let mut truth_file = std::fs::File::create(out.join("truth.json"))?;
+    serde_json::to_writer(&mut truth_file, &truth)?;
+    truth_file.flush()?;
     eprintln!(
-        "wrote {} statement lines, {} Odoo lines, {} true pairs, {} defects to {}",
-        data.statements.len(),
-        data.moves.len(),
-        data.truth.pairs.len(),
-        data.truth.defects.len(),
+        "wrote {statement_count} statement lines, {move_count} Odoo lines, {} true pairs, {} defects to {}",
+        truth.pairs.len(),
+        truth.defects.len(),
         out.display()
     );
     Ok(())
