@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     written?;
     statement_writer.flush()?;
     move_writer.flush()?;
-    let mut truth_file = std::fs::File::create(out.join("truth.json"))?;
+    let mut truth_file = std::io::BufWriter::new(std::fs::File::create(out.join("truth.json"))?);
     serde_json::to_writer(&mut truth_file, &truth)?;
     truth_file.flush()?;
     eprintln!(
