@@ -151,15 +151,15 @@ pub fn parse_statement(
         ));
     }
     Ok(StatementLine {
-        id: fields.id.trim().to_owned(),
-        account: fields.account.trim().to_owned(),
+        id: fields.id.trim().into(),
+        account: fields.account.trim().into(),
         booked_at,
         value_date,
         amount,
-        reference: fields.reference.to_owned(),
-        description: fields.description.to_owned(),
-        counterparty_name: fields.counterparty_name.to_owned(),
-        counterparty_account: fields.counterparty_account.trim().to_owned(),
+        reference: fields.reference.into(),
+        description: fields.description.into(),
+        counterparty_name: fields.counterparty_name.into(),
+        counterparty_account: fields.counterparty_account.trim().into(),
     })
 }
 
@@ -248,14 +248,14 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
         }
     };
     Ok(MoveLine {
-        id: fields.id.trim().to_owned(),
-        move_name: fields.move_name.to_owned(),
+        id: fields.id.trim().into(),
+        move_name: fields.move_name.into(),
         date: parse_date("date", fields.date, None)?,
-        journal: fields.journal_id.to_owned(),
-        account: fields.account_id.to_owned(),
-        partner: fields.partner_id.to_owned(),
-        label: fields.name.to_owned(),
-        reference: fields.reference.to_owned(),
+        journal: fields.journal_id.into(),
+        account: fields.account_id.into(),
+        partner: fields.partner_id.into(),
+        label: fields.name.into(),
+        reference: fields.reference.into(),
         balance: Money::from_minor(balance_minor, company),
         amount_currency,
         state,

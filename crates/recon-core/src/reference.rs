@@ -129,14 +129,14 @@ pub struct Reference {
     /// What kind of reference.
     pub kind: ReferenceKind,
     /// Canonical text: compare these, never the raw text.
-    pub canonical: String,
+    pub canonical: crate::matching::Text,
     /// The rule that found it.
     pub rule: Rule,
 }
 
 impl Reference {
     fn new(kind: ReferenceKind, canonical: String, rule: Rule) -> Reference {
-        Reference { kind, canonical, rule }
+        Reference { kind, canonical: canonical.into(), rule }
     }
 }
 

@@ -624,9 +624,9 @@ impl<'a> Check<'_, 'a> {
         let difference = self.difference(bank, odoo)?;
         let latest_move_date = moves.iter().map(|(line, _)| line.date).max().unwrap_or(NaiveDate::MIN);
         Some(MatchDecision {
-            statement_ids: statements.iter().map(|s| s.0.id.clone()).collect(),
-            move_line_ids: moves.iter().map(|m| m.0.id.clone()).collect(),
-            move_names: moves.iter().map(|m| m.0.move_name.clone()).collect(),
+            statement_ids: statements.iter().map(|s| s.0.id.to_string()).collect(),
+            move_line_ids: moves.iter().map(|m| m.0.id.to_string()).collect(),
+            move_names: moves.iter().map(|m| m.0.move_name.to_string()).collect(),
             bank,
             odoo,
             difference,
@@ -717,7 +717,7 @@ impl<'a> Check<'_, 'a> {
                 let (line, account) = self.bank_move(&id, range)?;
                 let company = self.context.settings.match_config.company_currency;
                 let amount = move_amount(line, account.currency, company).unwrap_or(line.balance);
-                (account.clabe.clone(), line.date, amount, Some(line.move_name.clone()))
+                (account.clabe.clone(), line.date, amount, Some(line.move_name.to_string()))
             }
         };
         if !self.refusals.is_empty() {

@@ -69,8 +69,8 @@ struct StoredExplanation<'a> {
     v: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     move_amount: Option<&'a Money>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    corroboration: &'a [String],
+    #[serde(skip_serializing_if = "<[recon_core::matching::Text]>::is_empty")]
+    corroboration: &'a [recon_core::matching::Text],
     #[serde(skip_serializing_if = "Option::is_none")]
     fee: Option<&'a str>,
     summary: &'a str,

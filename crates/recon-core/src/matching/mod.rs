@@ -35,6 +35,10 @@ use crate::time::Timestamp;
 pub use kpi::{KpiCell, KpiDay, KpiReport, rate};
 pub use settlement::fee_minor;
 
+/// Text of an input record: up to 24 bytes inline (ids, CLABEs, most references and names), so a
+/// million lines are not six million heap blocks.
+pub type Text = compact_str::CompactString;
+
 /// One bank account under reconciliation, as configured.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountConfig {
@@ -147,9 +151,9 @@ impl MatchConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementLine {
     /// NEON id.
-    pub id: String,
+    pub id: Text,
     /// The account's CLABE.
-    pub account: String,
+    pub account: Text,
     /// When the bank booked it, if the bank says.
     pub booked_at: Option<Timestamp>,
     /// The value date, when the bank gives only a date.
@@ -157,13 +161,13 @@ pub struct StatementLine {
     /// Signed amount: deposits positive, withdrawals negative.
     pub amount: Money,
     /// The bank's reference field.
-    pub reference: String,
+    pub reference: Text,
     /// The bank's description (concepto).
-    pub description: String,
+    pub description: Text,
     /// Counterparty name.
-    pub counterparty_name: String,
+    pub counterparty_name: Text,
     /// Counterparty account (a CLABE for SPEI).
-    pub counterparty_account: String,
+    pub counterparty_account: Text,
 }
 
 /// Odoo's `parent_state` of a journal item.
@@ -182,21 +186,21 @@ pub enum MoveState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveLine {
     /// External or database id.
-    pub id: String,
+    pub id: Text,
     /// The journal entry's name (`BNK1/2024/00012`).
-    pub move_name: String,
+    pub move_name: Text,
     /// Accounting date (a plain date: never shifted).
     pub date: NaiveDate,
     /// Journal display name.
-    pub journal: String,
+    pub journal: Text,
     /// GL account display name (`102.01.01 Bancos STP`).
-    pub account: String,
+    pub account: Text,
     /// Partner display name.
-    pub partner: String,
+    pub partner: Text,
     /// Label (`name`).
-    pub label: String,
+    pub label: Text,
     /// Reference (`ref`).
-    pub reference: String,
+    pub reference: Text,
     /// Debit minus credit, in the company currency.
     pub balance: Money,
     /// Amount in the line's own currency, when it is not the company currency.
@@ -276,7 +280,7 @@ pub struct Explanation {
     /// Banking days between the statement's date and the Odoo date (the largest, for N:1).
     pub date_delta_banking_days: i64,
     /// What else agreed: `counterparty_name`, `counterparty_clabe`, `operation_date`.
-    pub corroboration: Vec<String>,
+    pub corroboration: Vec<Text>,
     /// For fee-net settlements: the schedule and the fee computed.
     pub fee: Option<String>,
     /// One sentence for a finance analyst.

@@ -72,7 +72,7 @@ pub(super) struct Line {
     pub duplicate_of: Option<usize>,
     /// Reconciled by hand in a manual controlled run: out of the tiers, reconciled in the KPI.
     pub manual: bool,
-    pub counterparty_clabe: Option<String>,
+    pub counterparty_clabe: Option<super::Text>,
 }
 
 impl Line {
@@ -258,7 +258,7 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         fingerprint,
         duplicate_of: None,
         manual: false,
-        counterparty_clabe: Clabe::parse(&statement.counterparty_account).ok().map(|c| c.to_string()),
+        counterparty_clabe: Clabe::parse(&statement.counterparty_account).ok().map(|c| compact_str::format_compact!("{c}")),
     }
 }
 
@@ -407,11 +407,11 @@ impl Prepared<'_> {
         let (id, raw_reference, raw_text, move_name) = match side {
             Side::Statement => {
                 let raw = &self.statements_raw[line.source_index];
-                (raw.id.clone(), raw.reference.clone(), raw.description.clone(), None)
+                (raw.id.to_string(), raw.reference.to_string(), raw.description.to_string(), None)
             }
             Side::Move => {
                 let raw = &self.moves_raw[line.source_index];
-                (raw.id.clone(), raw.reference.clone(), raw.label.clone(), Some(raw.move_name.clone()))
+                (raw.id.to_string(), raw.reference.to_string(), raw.label.to_string(), Some(raw.move_name.to_string()))
             }
         };
         ExceptionItem {

@@ -18,15 +18,15 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::tiers::{ByDate, Work, contradicts};
-use super::{FeeSchedule, MatchRule, Review};
+use super::{FeeSchedule, MatchRule, Review, Text};
 use crate::reference::ReferenceKind;
 
 /// Runs tier 4 over the open statement lines of a partition; returns how many searches hit the step bound.
 pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
-    let mut by_reference: HashMap<(u8, String), Vec<usize>> = HashMap::default();
+    let mut by_reference: HashMap<(u8, Text), Vec<usize>> = HashMap::default();
     for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
         for (family, canonical) in work.line_move(m).reference_keys() {
-            by_reference.entry((family, canonical.to_owned())).or_default().push(m);
+            by_reference.entry((family, Text::new(canonical))).or_default().push(m);
         }
     }
     let open_moves = (0..work.moves.len()).filter(|&m| !work.move_used[m]);
@@ -50,7 +50,7 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
     truncated
 }
 
-fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap<(u8, String), Vec<usize>>) -> bool {
+fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap<(u8, Text), Vec<usize>>) -> bool {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let mut group: Vec<usize> = Vec::new();
@@ -67,7 +67,7 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap
             .collect();
         if members.len() >= 2 && members.len() > group.len() {
             group = members;
-            shared = Some((reference.kind, reference.canonical.clone()));
+            shared = Some((reference.kind, reference.canonical.to_string()));
         }
     }
     if group.len() < 2 || group.len() > work.config.settlement.lines_max {
@@ -162,7 +162,7 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &ByDate<Vec<Strin
             let mut explanation = work.explanation(MatchRule::SettlementSum, s, &group, None);
             // The only subset is certain only when the search saw every candidate and every subset.
             let review = if truncated || cut {
-                explanation.corroboration.push("search_bounded".to_owned());
+                explanation.corroboration.push("search_bounded".into());
                 Review::NeedsReview
             } else {
                 Review::Auto

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::exceptions::{Ambiguity, Leftovers};
 use super::prepare::{Line, Partition, Prepared};
-use super::{Explanation, Match, MatchConfig, MatchRule, Review, match_id};
+use super::{Explanation, Match, MatchConfig, MatchRule, Review, Text, match_id};
 use crate::reference::ReferenceKind;
 
 /// What one partition produced.
@@ -283,7 +283,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
             let shared = shared_reference(work.statement(s), work.line_move(m));
             let mut explanation = work.explanation(MatchRule::ReferenceAmount, s, &[m], shared);
             if explanation.date_delta_banking_days > 0 {
-                explanation.corroboration.push("within_window".to_owned());
+                explanation.corroboration.push("within_window".into());
             }
             work.record(s, &[m], Review::Auto, explanation);
         }
@@ -394,8 +394,8 @@ fn amount_candidates(
 fn decide_amount_matches(
     work: &Work<'_, '_>,
     candidates: &[(usize, Vec<(i64, usize)>)],
-) -> Vec<(usize, usize, MatchRule, Vec<String>)> {
-    let corroborations: Vec<Vec<Vec<String>>> =
+) -> Vec<(usize, usize, MatchRule, Vec<Text>)> {
+    let corroborations: Vec<Vec<Vec<Text>>> =
         candidates.iter().map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work, *s, m)).collect()).collect();
     let mut claimants: HashMap<usize, usize> = HashMap::default();
     let mut corroborated_claimants: HashMap<usize, usize> = HashMap::default();
@@ -425,7 +425,7 @@ fn decide_amount_matches(
 
 /// What else agrees between statement position `s` and move position `m`: counterparty name against
 /// partner, counterparty CLABE against a CLABE in the Odoo text.
-pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<String> {
+pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<Text> {
     let (statement, line) = (work.statement(s), work.line_move(m));
     let mut agreed = Vec::new();
     let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
@@ -435,13 +435,13 @@ pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<Stri
         // Two shared words (a given and a family name, or a company's two distinctive words), or the
         // same single word: one common surname alone corroborates nothing.
         if shared >= 2 || (shared == 1 && statement_tokens.len() == 1 && line_tokens.len() == 1) {
-            agreed.push("counterparty_name".to_owned());
+            agreed.push("counterparty_name".into());
         }
     }
     if let Some(clabe) = &statement.counterparty_clabe
         && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && &r.canonical == clabe)
     {
-        agreed.push("counterparty_clabe".to_owned());
+        agreed.push("counterparty_clabe".into());
     }
     agreed
 }
