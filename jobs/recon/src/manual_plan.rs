@@ -218,13 +218,13 @@ fn matched_lines(stored: &[MatchRecord], rules: &[Match]) -> HashMap<(ItemSide, 
     let mut matched = HashMap::new();
     for found in rules {
         let by = MatchedBy {
-            match_id: found.match_id.clone(),
+            match_id: found.match_id.to_string(),
             rule: found.explanation.rule.as_str().to_owned(),
             stored: false,
         };
-        matched.insert((ItemSide::Statement, found.statement_id.clone()), by.clone());
+        matched.insert((ItemSide::Statement, found.statement_id.to_string()), by.clone());
         for id in &found.move_line_ids {
-            matched.insert((ItemSide::Move, id.clone()), by.clone());
+            matched.insert((ItemSide::Move, id.to_string()), by.clone());
         }
     }
     for found in stored {

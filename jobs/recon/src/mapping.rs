@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
 use recon_core::currency::Currency;
-use recon_core::matching::{Exception, Explanation, KpiCell, KpiReport, Match, MoveLine, Review, Side, StatementLine};
+use recon_core::matching::{Exception, KpiCell, KpiReport, Match, MoveLine, Review, Side, StatementLine};
 use recon_core::money::Money;
 use recon_io::Provenance;
 use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, JsonText, KpiRow, MatchReview, MatchWrite, RunKpi};
@@ -73,17 +73,18 @@ struct StoredExplanation<'a> {
     corroboration: &'a [recon_core::matching::Text],
     #[serde(skip_serializing_if = "Option::is_none")]
     fee: Option<&'a str>,
-    summary: &'a str,
+    summary: String,
 }
 
 impl<'a> StoredExplanation<'a> {
-    fn of(explanation: &'a Explanation) -> Self {
+    fn of(found: &'a Match) -> Self {
+        let explanation = &found.explanation;
         StoredExplanation {
             v: 2,
             move_amount: (explanation.move_amount != explanation.amount).then_some(&explanation.move_amount),
             corroboration: &explanation.corroboration,
             fee: explanation.fee.as_deref(),
-            summary: &explanation.summary,
+            summary: found.summary(),
         }
     }
 }
@@ -91,23 +92,23 @@ impl<'a> StoredExplanation<'a> {
 /// A core match as the store writes it.
 pub fn match_write(found: &Match) -> Result<MatchWrite> {
     let explanation = &found.explanation;
-    let mut items = vec![ItemRef { side: ItemSide::Statement, item_id: found.statement_id.clone() }];
-    items.extend(found.move_line_ids.iter().map(|id| ItemRef { side: ItemSide::Move, item_id: id.clone() }));
+    let mut items = vec![ItemRef { side: ItemSide::Statement, item_id: found.statement_id.to_string() }];
+    items.extend(found.move_line_ids.iter().map(|id| ItemRef { side: ItemSide::Move, item_id: id.to_string() }));
     Ok(MatchWrite {
-        match_id: found.match_id.clone(),
+        match_id: found.match_id.to_string(),
         rule: explanation.rule.as_str().to_owned(),
         review: match found.review {
             Review::Auto => MatchReview::Auto,
             Review::NeedsReview => MatchReview::NeedsReview,
         },
-        account: found.account.clone(),
+        account: found.account.to_string(),
         business_date: found.business_date,
         amount: explanation.amount.to_string(),
         currency: explanation.amount.currency.code().to_owned(),
         reference_kind: explanation.reference_kind.map(|kind| kind.as_str().to_owned()),
-        reference: explanation.reference.clone(),
+        reference: explanation.reference.as_deref().map(str::to_owned),
         date_delta_banking_days: explanation.date_delta_banking_days,
-        explanation: JsonText::new(&StoredExplanation::of(explanation))
+        explanation: JsonText::new(&StoredExplanation::of(found))
             .with_context(|| format!("serializing the explanation of match {}", found.match_id))?,
         items,
     })

@@ -272,7 +272,7 @@ pub struct Explanation {
     /// The reference kind that agreed, if a reference did.
     pub reference_kind: Option<ReferenceKind>,
     /// The canonical reference that agreed.
-    pub reference: Option<String>,
+    pub reference: Option<Text>,
     /// The statement amount.
     pub amount: Money,
     /// Sum of the Odoo side (differs from `amount` only for fee-net settlements).
@@ -283,27 +283,33 @@ pub struct Explanation {
     pub corroboration: Vec<Text>,
     /// For fee-net settlements: the schedule and the fee computed.
     pub fee: Option<String>,
-    /// One sentence for a finance analyst.
-    pub summary: String,
 }
 
 /// A match: one statement line and one or more Odoo lines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
     /// Stable id: blake3 of the item ids, so the same pairing has the same id in every run.
-    pub match_id: String,
+    pub match_id: Text,
     /// The statement line id.
-    pub statement_id: String,
+    pub statement_id: Text,
     /// The Odoo line ids, sorted.
-    pub move_line_ids: Vec<String>,
+    pub move_line_ids: Vec<Text>,
     /// The account (CLABE).
-    pub account: String,
+    pub account: Text,
     /// The statement's business date.
     pub business_date: NaiveDate,
     /// Auto or needs review.
     pub review: Review,
     /// Why.
     pub explanation: Explanation,
+}
+
+impl Match {
+    /// Why it matched, in one sentence for a finance analyst. Written from the explanation on
+    /// demand: a night has a million matches, and only the store needs their sentences.
+    pub fn summary(&self) -> String {
+        tiers::summarize(&self.explanation, self.move_line_ids.len())
+    }
 }
 
 /// The runbook's exception reasons.
@@ -509,7 +515,7 @@ pub fn reconcile_with_manual(
 }
 
 /// The stable id of a match: blake3 over its sorted item ids.
-pub fn match_id(statement_id: &str, move_line_ids: &[String]) -> String {
+pub fn match_id(statement_id: &str, move_line_ids: &[Text]) -> Text {
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"recon.match.v1\0");
     hasher.update(statement_id.as_bytes());
@@ -517,7 +523,7 @@ pub fn match_id(statement_id: &str, move_line_ids: &[String]) -> String {
         hasher.update(b"\0");
         hasher.update(id.as_bytes());
     }
-    format!("M-{}", &hasher.finalize().to_hex()[..20])
+    compact_str::format_compact!("M-{}", &hasher.finalize().to_hex()[..20])
 }
 
 /// The stable id of a case: blake3 over its kind and items' (side, id, fingerprint), sorted. The same

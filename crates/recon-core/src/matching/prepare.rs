@@ -258,7 +258,9 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         fingerprint,
         duplicate_of: None,
         manual: false,
-        counterparty_clabe: Clabe::parse(&statement.counterparty_account).ok().map(|c| compact_str::format_compact!("{c}")),
+        counterparty_clabe: Clabe::parse(&statement.counterparty_account)
+            .ok()
+            .map(|c| compact_str::format_compact!("{c}")),
     }
 }
 

@@ -54,7 +54,7 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let mut group: Vec<usize> = Vec::new();
-    let mut shared: Option<(ReferenceKind, String)> = None;
+    let mut shared: Option<(ReferenceKind, Text)> = None;
     for reference in statement.references.iter().filter(|r| r.kind != ReferenceKind::Clabe) {
         let key = (reference.kind.family().tag(), reference.canonical.clone());
         let members: Vec<usize> = by_reference
@@ -67,7 +67,7 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap
             .collect();
         if members.len() >= 2 && members.len() > group.len() {
             group = members;
-            shared = Some((reference.kind, reference.canonical.to_string()));
+            shared = Some((reference.kind, reference.canonical.clone()));
         }
     }
     if group.len() < 2 || group.len() > work.config.settlement.lines_max {

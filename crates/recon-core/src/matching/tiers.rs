@@ -53,22 +53,22 @@ impl<'p, 'a> Work<'p, 'a> {
     pub fn record(&mut self, s: usize, ms: &[usize], review: Review, explanation: Explanation) {
         debug_assert!(!self.statement_used[s], "a statement line is never matched twice");
         self.statement_used[s] = true;
-        let mut move_line_ids: Vec<String> = Vec::with_capacity(ms.len());
+        let mut move_line_ids: Vec<Text> = Vec::with_capacity(ms.len());
         for &m in ms {
             assert!(!self.move_used[m], "an Odoo line is never matched twice");
             self.move_used[m] = true;
-            move_line_ids.push(self.prepared.id(super::Side::Move, self.moves[m]).to_owned());
+            move_line_ids.push(Text::new(self.prepared.id(super::Side::Move, self.moves[m])));
         }
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
         let line = self.statement(s);
-        let statement_id = self.prepared.id(super::Side::Statement, self.statements[s]).to_owned();
+        let statement_id = Text::new(self.prepared.id(super::Side::Statement, self.statements[s]));
         self.matches.push((
             self.statements[s],
             Match {
                 match_id: match_id(&statement_id, &move_line_ids),
                 statement_id,
                 move_line_ids,
-                account: self.prepared.account(line).to_owned(),
+                account: Text::new(self.prepared.account(line)),
                 business_date: line.business_date,
                 review,
                 explanation,
@@ -81,7 +81,7 @@ impl<'p, 'a> Work<'p, 'a> {
         rule: MatchRule,
         s: usize,
         ms: &[usize],
-        shared: Option<(ReferenceKind, String)>,
+        shared: Option<(ReferenceKind, Text)>,
     ) -> Explanation {
         let statement = self.statement(s);
         let delta = ms.iter().map(|&m| statement.date_delta(self.line_move(m))).max().unwrap_or(0);
@@ -99,7 +99,6 @@ impl<'p, 'a> Work<'p, 'a> {
             date_delta_banking_days: delta,
             corroboration: Vec::new(),
             fee: None,
-            summary: String::new(),
         }
     }
 }
@@ -157,9 +156,6 @@ pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, co
     tier_reference_amount(&mut work);
     tier_amount_date(&mut work);
     let truncated = super::settlement::tier_settlement(&mut work);
-    for (_, m) in &mut work.matches {
-        m.explanation.summary = summarize(&m.explanation, m.move_line_ids.len());
-    }
     // Tiers append in ascending runs, which the stable sort merges; global indexes are unique.
     work.matches.sort_by_key(|(statement, _)| *statement);
     let leftovers = Leftovers {
@@ -200,7 +196,7 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
 }
 
 /// The first reference both lines carry (by family, then canonical text).
-pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, String)> {
+pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, Text)> {
     let mut shared: Vec<(ReferenceKind, &str)> = a
         .references
         .iter()
@@ -209,7 +205,7 @@ pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, Str
         .map(|r| (r.kind, r.canonical.as_str()))
         .collect();
     shared.sort();
-    shared.first().map(|(kind, canonical)| (*kind, (*canonical).to_owned()))
+    shared.first().map(|(kind, canonical)| (*kind, Text::new(canonical)))
 }
 
 /// True when both lines carry references of one family and share none of them: the references
@@ -439,14 +435,14 @@ pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<Text
         }
     }
     if let Some(clabe) = &statement.counterparty_clabe
-        && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && &r.canonical == clabe)
+        && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && r.canonical == clabe)
     {
         agreed.push("counterparty_clabe".into());
     }
     agreed
 }
 
-fn summarize(explanation: &Explanation, move_lines: usize) -> String {
+pub(super) fn summarize(explanation: &Explanation, move_lines: usize) -> String {
     let reference = match (&explanation.reference_kind, &explanation.reference) {
         (Some(kind), Some(reference)) => format!(" {} {reference}", kind.as_str()),
         _ => String::new(),

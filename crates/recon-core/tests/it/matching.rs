@@ -41,7 +41,7 @@ fn precision_and_recall_on_generated_data() {
     // Precision >= 99.9 %, in integers: correct / automatic >= 999 / 1000.
     assert!(correct * 1000 >= automatic.len() * 999, "precision {correct} of {}; wrong: {wrong:#?}", automatic.len());
 
-    let found: HashMap<&str, &Vec<String>> =
+    let found: HashMap<&str, &Vec<recon_core::matching::Text>> =
         outcome.matches.iter().map(|m| (m.statement_id.as_str(), &m.move_line_ids)).collect();
     let recalled = data
         .truth
@@ -141,7 +141,7 @@ fn identical_output_for_any_thread_count_and_input_order() {
 fn every_match_explains_itself() {
     let (_, outcome) = generated(2_000, 14);
     for m in &outcome.matches {
-        assert!(!m.explanation.summary.is_empty(), "{m:?}");
+        assert!(!m.summary().is_empty(), "{m:?}");
         assert!(m.explanation.date_delta_banking_days <= 3, "{m:?}");
     }
     let rules: HashSet<_> = outcome.matches.iter().map(|m| m.explanation.rule).collect();

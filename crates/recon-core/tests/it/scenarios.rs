@@ -37,7 +37,7 @@ fn render(outcome: &Outcome) -> String {
             m.statement_id,
             m.move_line_ids.join(" ")
         ));
-        lines.push(format!("  why: {}", m.explanation.summary));
+        lines.push(format!("  why: {}", m.summary()));
     }
     for e in &outcome.exceptions {
         let items: Vec<&str> = e.items.iter().map(|i| i.id.as_str()).collect();
