@@ -4,7 +4,6 @@
 //! digits by 3, 7, 1 repeated, takes each product mod 10, sums, and is `(10 - sum mod 10) mod 10`.
 //! The bank prefix must be in the Banxico catalogue (`data/banxico.csv`, from cuenca-mx/clabe-python).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -32,23 +31,22 @@ pub struct Bank {
 
 const CATALOGUE_CSV: &str = include_str!("../data/banxico.csv");
 
-/// The catalogue keyed by the prefix as a number, so validating a CLABE allocates nothing.
-fn catalogue() -> &'static HashMap<u16, Bank> {
-    static CATALOGUE: OnceLock<HashMap<u16, Bank>> = OnceLock::new();
+/// The catalogue indexed by the prefix as a number (0..1000), so validating a CLABE allocates and
+/// hashes nothing: every statement line's counterparty account is one lookup.
+fn catalogue() -> &'static [Option<Bank>] {
+    static CATALOGUE: OnceLock<Vec<Option<Bank>>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
-        CATALOGUE_CSV
-            .lines()
-            .skip(1)
-            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
-            .map(|line| {
-                let mut fields = line.splitn(3, ',');
-                let prefix = fields.next().unwrap_or_default().trim().to_owned();
-                let institution_code = fields.next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-                let name = fields.next().unwrap_or_default().trim().trim_matches('"').to_owned();
-                let number: u16 = prefix.parse().expect("data/banxico.csv prefixes are three digits");
-                (number, Bank { prefix, institution_code, name })
-            })
-            .collect()
+        let mut banks: Vec<Option<Bank>> = vec![None; 1000];
+        for line in CATALOGUE_CSV.lines().skip(1).filter(|line| !line.trim().is_empty() && !line.starts_with('#')) {
+            let mut fields = line.splitn(3, ',');
+            let prefix = fields.next().unwrap_or_default().trim().to_owned();
+            let institution_code = fields.next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+            let name = fields.next().unwrap_or_default().trim().trim_matches('"').to_owned();
+            let number: usize = prefix.parse().expect("data/banxico.csv prefixes are three digits");
+            assert!(prefix.len() == 3 && number < 1000, "data/banxico.csv prefixes are three digits: {prefix}");
+            banks[number] = Some(Bank { prefix, institution_code, name });
+        }
+        banks
     })
 }
 
@@ -57,7 +55,7 @@ pub fn bank_by_prefix(prefix: &str) -> Option<&'static Bank> {
     if prefix.len() != 3 {
         return None;
     }
-    catalogue().get(&prefix.parse::<u16>().ok()?)
+    catalogue().get(prefix.parse::<usize>().ok()?)?.as_ref()
 }
 
 /// The 3-7-1 check digit of the first 17 digits.
@@ -89,8 +87,8 @@ impl Clabe {
             return Err(Error::ClabeCheckDigit { value: text.to_owned(), found: digits[17], expected });
         }
         let clabe = Clabe { digits };
-        let prefix_number = u16::from(digits[0]) * 100 + u16::from(digits[1]) * 10 + u16::from(digits[2]);
-        if !catalogue().contains_key(&prefix_number) {
+        let prefix_number = usize::from(digits[0]) * 100 + usize::from(digits[1]) * 10 + usize::from(digits[2]);
+        if catalogue()[prefix_number].is_none() {
             return Err(Error::ClabeUnknownBank { value: text.to_owned(), prefix: clabe.bank_prefix() });
         }
         Ok(clabe)
@@ -109,10 +107,9 @@ impl Clabe {
 
 impl fmt::Display for Clabe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for digit in self.digits {
-            write!(f, "{digit}")?;
-        }
-        Ok(())
+        // One write of the 18 ASCII digits: a CLABE is printed for every statement line that has one.
+        let ascii = self.digits.map(|digit| b'0' + digit);
+        f.write_str(std::str::from_utf8(&ascii).expect("ASCII digits are UTF-8"))
     }
 }
 
