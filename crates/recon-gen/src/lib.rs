@@ -959,3 +959,26 @@ fn truncate_words(text: &str, length_max: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_concatenate_to_the_whole_dataset() {
+        let spec = Spec { statements: 3_000, seed: 5, ..Spec::default() };
+        let whole = generate(&spec);
+        let (mut statements, mut moves, mut parts) = (Vec::new(), Vec::new(), 0);
+        let (accounts, settlement, truth) = generate_in_parts(&spec, 250, |part_statements, part_moves| {
+            parts += 1;
+            statements.extend(part_statements);
+            moves.extend(part_moves);
+        });
+        assert!(parts > 10, "{parts} parts");
+        assert_eq!(statements, whole.statements);
+        assert_eq!(moves, whole.moves);
+        assert_eq!(truth, whole.truth);
+        assert_eq!(accounts, whole.accounts);
+        assert_eq!(settlement, whole.settlement);
+    }
+}
