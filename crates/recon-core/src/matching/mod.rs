@@ -490,22 +490,39 @@ pub fn reconcile_with_manual(
     let partitions = prepared.partitions();
     let results: Vec<tiers::PartitionResult> =
         partitions.par_iter().map(|partition| tiers::match_partition(&prepared, partition, config)).collect();
-    let mut indexed: Vec<(usize, Match)> = Vec::with_capacity(results.iter().map(|r| r.matches.len()).sum());
     let mut leftovers = exceptions::Leftovers::default();
     let mut truncated = 0;
+    let mut per_partition: Vec<Vec<(usize, Match)>> = Vec::with_capacity(results.len());
     for result in results {
-        indexed.extend(result.matches);
+        per_partition.push(result.matches);
         leftovers.absorb(result.leftovers);
         truncated += result.settlement_searches_truncated;
     }
-    // Each partition's run is sorted by statement index, which is id order: the stable sort merges
-    // the runs, and the KPI reads each line's status by index instead of hashing ids.
-    indexed.sort_by_key(|(statement, _)| *statement);
-    let mut matched = vec![None; prepared.statements.len()];
-    for (statement, m) in &indexed {
-        matched[*statement] = Some(m.review);
+    // Matches in statement index order, which is id order. A match is a couple of hundred bytes, so
+    // the sort is of small keys (statement index, partition, position; statement indexes are unique)
+    // and each match moves once, into its place: sorting the matches themselves moved each of them
+    // several times and touched a scratch buffer of half their size.
+    let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
+    for (partition, found) in per_partition.iter().enumerate() {
+        let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");
+        for (position, (statement, _)) in found.iter().enumerate() {
+            order.push((*statement, partition, u32::try_from(position).expect("fewer than 2^32 matches")));
+        }
     }
-    let matches: Vec<Match> = indexed.into_iter().map(|(_, m)| m).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Vec<Option<Match>>> =
+        per_partition.into_iter().map(|found| found.into_iter().map(|(_, m)| Some(m)).collect()).collect();
+    // The KPI reads each line's status by index instead of hashing ids.
+    let mut matched = vec![None; prepared.statements.len()];
+    let matches: Vec<Match> = order
+        .into_iter()
+        .map(|(statement, partition, position)| {
+            let m = slots[partition as usize][position as usize].take().expect("each match is placed once");
+            matched[statement] = Some(m.review);
+            m
+        })
+        .collect();
+    drop(slots);
     let mut exceptions = exceptions::classify(&prepared, leftovers, config);
     exceptions.extend(prepared.duplicate_exceptions());
     exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));

@@ -12,8 +12,8 @@ use crate::reference::ReferenceKind;
 
 /// What one partition produced.
 pub(super) struct PartitionResult {
-    /// Matches with the index of their statement line in `Prepared::statements` (id order), sorted
-    /// by it.
+    /// Matches with the index of their statement line in `Prepared::statements` (id order), in the
+    /// order the tiers made them: the caller orders all partitions' matches at once, by index.
     pub matches: Vec<(usize, Match)>,
     pub leftovers: Leftovers,
     pub settlement_searches_truncated: u64,
@@ -156,8 +156,6 @@ pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, co
     tier_reference_amount(&mut work);
     tier_amount_date(&mut work);
     let truncated = super::settlement::tier_settlement(&mut work);
-    // Tiers append in ascending runs, which the stable sort merges; global indexes are unique.
-    work.matches.sort_by_key(|(statement, _)| *statement);
     let leftovers = Leftovers {
         statements: (0..partition.statements.len())
             .filter(|&s| !work.statement_used[s] && !work.statement_ambiguous[s])
