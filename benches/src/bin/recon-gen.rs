@@ -24,18 +24,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     move_writer.write_record(recon_gen::MoveRow::COLUMNS)?;
     // Written a part at a time: ten million statement lines held at once are tens of gigabytes.
     let (mut statement_count, mut move_count) = (0, 0);
-    let mut written: Result<(), csv::Error> = Ok(());
     let (_, _, truth) = recon_gen::generate_in_parts(&spec, 100_000, |statements, moves| {
         statement_count += statements.len();
         move_count += moves.len();
-        if written.is_ok() {
-            written = statements
-                .iter()
-                .try_for_each(|row| statement_writer.write_record(row.values()))
-                .and_then(|()| moves.iter().try_for_each(|row| move_writer.write_record(row.values())));
-        }
-    });
-    written?;
+        statements.iter().try_for_each(|row| statement_writer.write_record(row.values()))?;
+        moves.iter().try_for_each(|row| move_writer.write_record(row.values()))
+    })?;
     statement_writer.flush()?;
     move_writer.flush()?;
     let mut truth_file = std::io::BufWriter::new(std::fs::File::create(out.join("truth.json"))?);

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Text;
 use crate::clabe::Clabe;
 
 /// What a reference is.
@@ -129,13 +130,13 @@ pub struct Reference {
     /// What kind of reference.
     pub kind: ReferenceKind,
     /// Canonical text: compare these, never the raw text.
-    pub canonical: crate::matching::Text,
+    pub canonical: Text,
     /// The rule that found it.
     pub rule: Rule,
 }
 
 impl Reference {
-    fn new(kind: ReferenceKind, canonical: String, rule: Rule) -> Reference {
+    fn new(kind: ReferenceKind, canonical: impl Into<Text>, rule: Rule) -> Reference {
         Reference { kind, canonical: canonical.into(), rule }
     }
 }
@@ -239,9 +240,16 @@ fn is_digits(token: &str) -> bool {
     !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn strip_leading_zeros(digits: &str) -> String {
+fn strip_leading_zeros(digits: &str) -> &str {
     let stripped = digits.trim_start_matches('0');
-    if stripped.is_empty() { "0".to_owned() } else { stripped.to_owned() }
+    if stripped.is_empty() { "0" } else { stripped }
+}
+
+/// `token` in upper case (ASCII), built in place: most references fit a `Text` inline.
+fn upper(token: &str) -> Text {
+    let mut text = Text::from(token);
+    text.make_ascii_uppercase();
+    text
 }
 
 /// A lone token in a dedicated reference field.
@@ -261,14 +269,14 @@ fn reference_field_token(token: &str) -> Option<Reference> {
         && token.bytes().any(|b| b.is_ascii_digit())
         && !looks_like_date(token)
         && !looks_like_sequence(token);
-    shaped.then(|| Reference::new(ReferenceKind::ClaveRastreo, token.to_ascii_uppercase(), Rule::ReferenceFieldToken))
+    shaped.then(|| Reference::new(ReferenceKind::ClaveRastreo, upper(token), Rule::ReferenceFieldToken))
 }
 
 /// One token on its own, after keyword and grouping rules have had their turn.
 fn classify_token(token: &str, source: TextSource) -> Option<Reference> {
     if let Some(order) = token.strip_prefix("ord_") {
         if order.len() >= 10 && order.len() <= 40 && order.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Some(Reference::new(ReferenceKind::ConektaOrder, token.to_owned(), Rule::ConektaOrderId));
+            return Some(Reference::new(ReferenceKind::ConektaOrder, token, Rule::ConektaOrderId));
         }
         return None;
     }
@@ -281,22 +289,23 @@ fn classify_token(token: &str, source: TextSource) -> Option<Reference> {
     if let Some(digits) = hyphen_grouped_digits(token) {
         return Some(Reference::new(ReferenceKind::Oxxo, digits, Rule::OxxoGrouped));
     }
-    clave_shape(token)
-        .then(|| Reference::new(ReferenceKind::ClaveRastreo, token.to_ascii_uppercase(), Rule::ClaveShape))
+    clave_shape(token).then(|| Reference::new(ReferenceKind::ClaveRastreo, upper(token), Rule::ClaveShape))
 }
 
 fn classify_digits(token: &str, source: TextSource) -> Option<Reference> {
     match token.len() {
-        18 => Clabe::parse(token).ok().map(|c| Reference::new(ReferenceKind::Clabe, c.to_string(), Rule::ValidClabe)),
-        14 if !looks_like_date(token) => Some(Reference::new(ReferenceKind::Oxxo, token.to_owned(), Rule::OxxoDigits)),
-        20 => Some(Reference::new(ReferenceKind::Oxxo, token.to_owned(), Rule::CashNetworkDigits)),
+        18 => Clabe::parse(token)
+            .ok()
+            .map(|c| Reference::new(ReferenceKind::Clabe, compact_str::format_compact!("{c}"), Rule::ValidClabe)),
+        14 if !looks_like_date(token) => Some(Reference::new(ReferenceKind::Oxxo, token, Rule::OxxoDigits)),
+        20 => Some(Reference::new(ReferenceKind::Oxxo, token, Rule::CashNetworkDigits)),
         1..=7 if source == TextSource::ReferenceField => Some(Reference::new(
             ReferenceKind::ReferenciaNumerica,
             strip_leading_zeros(token),
             Rule::ReferenceFieldDigits,
         )),
         8..=30 if source == TextSource::ReferenceField && !looks_like_date(token) => {
-            Some(Reference::new(ReferenceKind::ClaveRastreo, token.to_owned(), Rule::ReferenceFieldToken))
+            Some(Reference::new(ReferenceKind::ClaveRastreo, token, Rule::ReferenceFieldToken))
         }
         _ => None,
     }
@@ -496,10 +505,7 @@ fn find_keyword_references(tokens: &[&str], consumed: &mut [bool], found: &mut V
                 .is_some_and(|r| r.kind == ReferenceKind::ClaveRastreo || r.kind == ReferenceKind::ReferenciaNumerica)
         {
             consumed[value_at] = true;
-            found.push((
-                value_at,
-                Reference::new(ReferenceKind::ClaveRastreo, value.to_ascii_uppercase(), Rule::RastreoKeyword),
-            ));
+            found.push((value_at, Reference::new(ReferenceKind::ClaveRastreo, upper(value), Rule::RastreoKeyword)));
         }
     }
 }

@@ -325,21 +325,29 @@ const PAYABLE: &str = "201.01.01 Proveedores nacionales";
 /// Generates a dataset. Deterministic in `spec`.
 pub fn generate(spec: &Spec) -> Dataset {
     let (mut statements, mut moves) = (Vec::new(), Vec::new());
-    let (accounts, settlement, truth) = generate_in_parts(spec, usize::MAX, |part_statements, part_moves| {
-        statements.extend(part_statements);
-        moves.extend(part_moves);
+    let parts = generate_in_parts(spec, usize::MAX, |part_statements, part_moves| {
+        // One part holds everything: take its vectors rather than copy them.
+        if statements.is_empty() && moves.is_empty() {
+            (statements, moves) = (part_statements, part_moves);
+        } else {
+            statements.extend(part_statements);
+            moves.extend(part_moves);
+        }
+        Ok::<(), std::convert::Infallible>(())
     });
+    let Ok((accounts, settlement, truth)) = parts;
     Dataset { accounts, settlement, statements, moves, truth }
 }
 
 /// [`generate`], handing the rows to `emit` in parts of about `statements_per_part` statement lines
 /// (their Odoo rows with them) so that a caller writing files holds one part, not the whole data.
 /// The concatenated parts are exactly [`generate`]'s rows; the truth is returned whole at the end.
-pub fn generate_in_parts(
+/// The first error `emit` returns stops the generation and is returned.
+pub fn generate_in_parts<E>(
     spec: &Spec,
     statements_per_part: usize,
-    mut emit: impl FnMut(Vec<StatementRow>, Vec<MoveRow>),
-) -> (Vec<AccountConfig>, SettlementConfig, Truth) {
+    mut emit: impl FnMut(Vec<StatementRow>, Vec<MoveRow>) -> Result<(), E>,
+) -> Result<(Vec<AccountConfig>, SettlementConfig, Truth), E> {
     let mut generator = Generator::new(spec);
     for index in 0..spec.statements {
         let day_offset = u32::try_from(index as u64 * u64::from(spec.days.max(1)) / spec.statements.max(1) as u64)
@@ -351,15 +359,15 @@ pub fn generate_in_parts(
         } else {
             generator.normal(day);
         }
-        // Each step writes whole bookings (no step leaves rows for a later one), so a part ends
-        // between any two steps.
+        // Each step writes whole bookings (a step reads back only rows it pushed itself), so a part
+        // ends between any two steps.
         if generator.statements.len() >= statements_per_part {
-            emit(std::mem::take(&mut generator.statements), std::mem::take(&mut generator.moves));
+            emit(std::mem::take(&mut generator.statements), std::mem::take(&mut generator.moves))?;
         }
     }
-    emit(generator.statements, generator.moves);
+    emit(generator.statements, generator.moves)?;
     let settlement = SettlementConfig { fee_schedules: vec![oxxo_fees()], ..SettlementConfig::default() };
-    (generator.accounts, settlement, generator.truth)
+    Ok((generator.accounts, settlement, generator.truth))
 }
 
 /// Conekta's OXXO fee: 3.5 % plus 16 % VAT on the fee.
@@ -973,7 +981,9 @@ mod tests {
             parts += 1;
             statements.extend(part_statements);
             moves.extend(part_moves);
-        });
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|never| match never {});
         assert!(parts > 10, "{parts} parts");
         assert_eq!(statements, whole.statements);
         assert_eq!(moves, whole.moves);

@@ -35,9 +35,7 @@ use crate::time::Timestamp;
 pub use kpi::{KpiCell, KpiDay, KpiReport, rate};
 pub use settlement::fee_minor;
 
-/// Text of an input record: up to 24 bytes inline (ids, CLABEs, most references and names), so a
-/// million lines are not six million heap blocks.
-pub type Text = compact_str::CompactString;
+pub use crate::Text;
 
 /// One bank account under reconciliation, as configured.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,7 +304,9 @@ pub struct Match {
 
 impl Match {
     /// Why it matched, in one sentence for a finance analyst. Written from the explanation on
-    /// demand: a night has a million matches, and only the store needs their sentences.
+    /// demand (the job asks while it maps rows for the store): a night has a million matches, and
+    /// holding a sentence for each from matching to writing cost a heap block per match. Not part
+    /// of the serialized `Explanation`.
     pub fn summary(&self) -> String {
         tiers::summarize(&self.explanation, self.move_line_ids.len())
     }

@@ -258,9 +258,10 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         fingerprint,
         duplicate_of: None,
         manual: false,
+        // A valid CLABE is its 18 digits: the trimmed text as given.
         counterparty_clabe: Clabe::parse(&statement.counterparty_account)
             .ok()
-            .map(|c| compact_str::format_compact!("{c}")),
+            .map(|_| super::Text::from(statement.counterparty_account.trim())),
     }
 }
 
