@@ -180,7 +180,10 @@ fn push_match_filter(sql: &mut Sql, filter: &MatchFilter) {
         sql.push_bind(" AND m.status = ", status.as_str());
     }
     if let Some(review) = filter.review {
-        sql.push_bind(" AND m.review = ", review.as_str());
+        // A literal, not a parameter: the partial index `matches_manual` (migration 0004) serves
+        // `review = 'manual'` only when the planner sees the constant. The text is one of the enum's
+        // fixed values, never input.
+        sql.push(" AND m.review = '").push(review.as_str()).push("'");
     }
     if let Some(run_id) = &filter.last_run_id {
         sql.push_bind(" AND m.last_run_id = ", Param::from(run_id));

@@ -421,6 +421,7 @@ pub async fn migrations_are_listed(url: &str) {
         AppliedMigration { version: 1, description: "init".to_owned() },
         AppliedMigration { version: 2, description: "manual".to_owned() },
         AppliedMigration { version: 3, description: "match pairs".to_owned() },
+        AppliedMigration { version: 4, description: "manual matches index".to_owned() },
     ];
     let store = open(url).await;
     assert_eq!(store.applied_migrations().await.expect("migrations"), expected);
