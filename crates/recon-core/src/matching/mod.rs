@@ -308,7 +308,46 @@ impl Match {
     /// holding a sentence for each from matching to writing cost a heap block per match. Not part
     /// of the serialized `Explanation`.
     pub fn summary(&self) -> String {
-        tiers::summarize(&self.explanation, self.move_line_ids.len())
+        let (explanation, move_lines) = (&self.explanation, self.move_line_ids.len());
+        let reference = match (&explanation.reference_kind, &explanation.reference) {
+            (Some(kind), Some(reference)) => format!(" {} {reference}", kind.as_str()),
+            _ => String::new(),
+        };
+        let days = explanation.date_delta_banking_days;
+        let dates = if days == 0 { "same banking day".to_owned() } else { format!("{days} banking day(s) apart") };
+        let agreed = if explanation.corroboration.is_empty() {
+            String::new()
+        } else {
+            format!("; also agrees: {}", explanation.corroboration.join(", "))
+        };
+        match explanation.rule {
+            MatchRule::Fingerprint => {
+                format!("same amount {}, reference{reference}, business date and account", explanation.amount)
+            }
+            MatchRule::ReferenceAmount => {
+                format!("shared reference{reference}, exact amount {}, {dates}", explanation.amount)
+            }
+            MatchRule::AmountDate => {
+                format!(
+                    "exact amount {}, {dates}, the only candidate both ways, no contradicting reference{agreed}",
+                    explanation.amount
+                )
+            }
+            MatchRule::AmountDateCorroborated => format!(
+                "exact amount {}, {dates}, no contradicting reference; among several candidates the only one that{}",
+                explanation.amount,
+                agreed.replacen("; also agrees:", " agrees on", 1)
+            ),
+            MatchRule::SettlementReference | MatchRule::SettlementSum | MatchRule::SettlementNetOfFees => {
+                let fee = explanation.fee.as_deref().map(|f| format!(", net of {f}")).unwrap_or_default();
+                let by =
+                    if reference.is_empty() { " of one partner".to_owned() } else { format!(" sharing{reference}") };
+                format!(
+                    "deposit {} settles {move_lines} Odoo lines{by} summing {}{fee}, {dates}",
+                    explanation.amount, explanation.move_amount
+                )
+            }
+        }
     }
 }
 
