@@ -531,37 +531,32 @@ pub fn reconcile_with_manual(
         partitions.par_iter().map(|partition| tiers::match_partition(&prepared, partition, config)).collect();
     let mut leftovers = exceptions::Leftovers::default();
     let mut truncated = 0;
-    let mut per_partition: Vec<Vec<(usize, Match)>> = Vec::with_capacity(results.len());
+    let mut per_partition: Vec<Vec<tiers::Found>> = Vec::with_capacity(results.len());
     for result in results {
         per_partition.push(result.matches);
         leftovers.absorb(result.leftovers);
         truncated += result.settlement_searches_truncated;
     }
-    // Matches in statement index order, which is id order. A match is a couple of hundred bytes, so
-    // the sort is of small keys (statement index, partition, position; statement indexes are unique)
-    // and each match moves once, into its place: sorting the matches themselves moved each of them
-    // several times and touched a scratch buffer of half their size.
+    // Matches in statement index order, which is id order: the sort is of small keys (statement
+    // index, partition, position; statement indexes are unique), then every match is built from
+    // its line indexes on all cores, each straight into its place.
     let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
     for (partition, found) in per_partition.iter().enumerate() {
         let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");
-        for (position, (statement, _)) in found.iter().enumerate() {
-            order.push((*statement, partition, u32::try_from(position).expect("fewer than 2^32 matches")));
+        for (position, found) in found.iter().enumerate() {
+            order.push((found.statement, partition, u32::try_from(position).expect("fewer than 2^32 matches")));
         }
     }
-    order.sort_unstable();
-    let mut slots: Vec<Vec<Option<Match>>> =
-        per_partition.into_iter().map(|found| found.into_iter().map(|(_, m)| Some(m)).collect()).collect();
+    order.par_sort_unstable();
+    let found = |&(_, partition, position): &(usize, u32, u32)| &per_partition[partition as usize][position as usize];
     // The KPI reads each line's status by index instead of hashing ids.
     let mut matched = vec![None; prepared.statements.len()];
-    let matches: Vec<Match> = order
-        .into_iter()
-        .map(|(statement, partition, position)| {
-            let m = slots[partition as usize][position as usize].take().expect("each match is placed once");
-            matched[statement] = Some(m.review);
-            m
-        })
-        .collect();
-    drop(slots);
+    for key in &order {
+        let found = found(key);
+        matched[found.statement] = Some(found.review);
+    }
+    let matches: Vec<Match> = order.par_iter().map(|key| found(key).to_match(&prepared)).collect();
+    drop(per_partition);
     let mut exceptions = exceptions::classify(&prepared, leftovers, config);
     exceptions.extend(prepared.duplicate_exceptions());
     exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));

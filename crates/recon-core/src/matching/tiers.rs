@@ -12,11 +12,49 @@ use crate::reference::ReferenceKind;
 
 /// What one partition produced.
 pub(super) struct PartitionResult {
-    /// Matches with the index of their statement line in `Prepared::statements` (id order), in the
-    /// order the tiers made them: the caller orders all partitions' matches at once, by index.
-    pub matches: Vec<(usize, Match)>,
+    /// The matches, in the order the tiers made them: the caller orders all partitions' matches at
+    /// once, by statement index, and only then turns them into [`Match`]es.
+    pub matches: Vec<Found>,
     pub leftovers: Leftovers,
     pub settlement_searches_truncated: u64,
+}
+
+/// A match as the tiers record it: line indexes and the explanation, no ids yet. Partitions only
+/// decide; [`Found::to_match`] writes the ids, the match id (blake3) and the account once every
+/// partition is done, on all cores, straight into the match's place in the outcome. Building them
+/// inside the partitions left that work to whichever core drew the largest partition, and moved
+/// every 200-byte match once more to put them in order.
+pub(super) struct Found {
+    /// Index of the statement line in `Prepared::statements` (id order).
+    pub statement: usize,
+    /// Index of an Odoo line in `Prepared::moves`; a settlement's other lines are in `more_moves`
+    /// (empty, so no heap block, for the one-to-one matches that are nearly all of them).
+    pub first_move: usize,
+    pub more_moves: Vec<usize>,
+    pub review: Review,
+    pub explanation: Explanation,
+}
+
+impl Found {
+    /// The match, with its ids, match id and account.
+    pub fn to_match(&self, prepared: &Prepared<'_>) -> Match {
+        let mut move_line_ids: Vec<Text> = Vec::with_capacity(1 + self.more_moves.len());
+        for &m in std::iter::once(&self.first_move).chain(&self.more_moves) {
+            move_line_ids.push(Text::new(prepared.id(super::Side::Move, m)));
+        }
+        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
+        let line = &prepared.statements[self.statement];
+        let statement_id = Text::new(prepared.id(super::Side::Statement, self.statement));
+        Match {
+            match_id: match_id(&statement_id, &move_line_ids),
+            statement_id,
+            move_line_ids,
+            account: Text::new(prepared.account(line)),
+            business_date: line.business_date,
+            review: self.review,
+            explanation: self.explanation.clone(),
+        }
+    }
 }
 
 /// The state of one partition while tiers run: which local lines are used.
@@ -31,8 +69,8 @@ pub(super) struct Work<'p, 'a> {
     pub move_used: Vec<bool>,
     /// Statement positions already reported as ambiguous; later tiers leave them alone.
     pub statement_ambiguous: Vec<bool>,
-    /// Matches, with the global index of their statement line.
-    pub matches: Vec<(usize, Match)>,
+    /// Matches, by global line indexes.
+    pub matches: Vec<Found>,
     pub ambiguities: Vec<Ambiguity>,
 }
 
@@ -53,27 +91,18 @@ impl<'p, 'a> Work<'p, 'a> {
     pub fn record(&mut self, s: usize, ms: &[usize], review: Review, explanation: Explanation) {
         debug_assert!(!self.statement_used[s], "a statement line is never matched twice");
         self.statement_used[s] = true;
-        let mut move_line_ids: Vec<Text> = Vec::with_capacity(ms.len());
         for &m in ms {
             assert!(!self.move_used[m], "an Odoo line is never matched twice");
             self.move_used[m] = true;
-            move_line_ids.push(Text::new(self.prepared.id(super::Side::Move, self.moves[m])));
         }
-        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
-        let line = self.statement(s);
-        let statement_id = Text::new(self.prepared.id(super::Side::Statement, self.statements[s]));
-        self.matches.push((
-            self.statements[s],
-            Match {
-                match_id: match_id(&statement_id, &move_line_ids),
-                statement_id,
-                move_line_ids,
-                account: Text::new(self.prepared.account(line)),
-                business_date: line.business_date,
-                review,
-                explanation,
-            },
-        ));
+        let (&first, more) = ms.split_first().expect("a match has an Odoo line");
+        self.matches.push(Found {
+            statement: self.statements[s],
+            first_move: self.moves[first],
+            more_moves: more.iter().map(|&m| self.moves[m]).collect(),
+            review,
+            explanation,
+        });
     }
 
     pub fn explanation(
