@@ -139,15 +139,22 @@ pub(super) fn prepare<'a>(
         Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
     let account_by_clabe: HashMap<&str, usize> =
         config.accounts.iter().enumerate().map(|(i, a)| (a.clabe.trim(), i)).collect();
-    // Normalizing is independent per line: do it in parallel; order is restored by the sort below.
-    let statement_lines: Vec<Line> = statements
+    // Normalizing is independent per line: done in parallel, order restored by the sort below. Which
+    // lines take part is decided first, into a list of small items, so that the lines themselves are
+    // made by an indexed map that writes each straight into its place: collecting a filtered
+    // iterator appends the pieces one after another on one core.
+    let kept: Vec<(usize, usize)> = statements
         .par_iter()
         .enumerate()
-        .filter_map(|(index, statement)| {
-            let account_index = *account_by_clabe.get(statement.account.trim())?;
+        .filter_map(|(index, statement)| Some((index, *account_by_clabe.get(statement.account.trim())?)))
+        .collect();
+    let statement_lines: Vec<Line> = kept
+        .into_par_iter()
+        .map(|(index, account_index)| {
+            let statement = &statements[index];
             let mut line = prepare_statement(index, statement, account_index, config);
             line.manual = manual.statement_ids.contains(statement.id.trim());
-            Some(line)
+            line
         })
         .collect();
     counts.statements_unmapped = (statements.len() - statement_lines.len()) as u64;
@@ -160,15 +167,19 @@ pub(super) fn prepare<'a>(
     counts.moves_draft = scopes.draft;
     counts.moves_cancelled = scopes.cancelled;
     counts.moves_in_scope = scopes.posted;
-    let move_lines: Vec<Line> = moves
+    let kept: Vec<(usize, usize)> = moves
         .par_iter()
         .enumerate()
         .filter(|(_, line)| line.state == MoveState::Posted)
-        .filter_map(|(index, line)| {
-            let account_index = config.bank_account_index(&line.account)?;
+        .filter_map(|(index, line)| Some((index, config.bank_account_index(&line.account)?)))
+        .collect();
+    let move_lines: Vec<Line> = kept
+        .into_par_iter()
+        .map(|(index, account_index)| {
+            let line = &moves[index];
             let mut prepared = prepare_move(index, line, account_index, config);
             prepared.manual = manual.move_line_ids.contains(line.id.trim());
-            Some(prepared)
+            prepared
         })
         .collect();
     let mut prepared = Prepared {
@@ -181,6 +192,24 @@ pub(super) fn prepare<'a>(
     };
     prepared.sort_and_flag_duplicates();
     prepared
+}
+
+/// [`Prepared::sort_and_flag_duplicates`] for the lines of one side, whose ids `id` gives.
+fn sort_and_flag_side<'r>(lines: &mut [Line], id: impl Fn(&Line) -> &'r str + Sync) {
+    lines.par_sort_by(|a, b| id_cmp(id(a), id(b)));
+    let mut first_by_fingerprint: HashMap<Fingerprint, usize> =
+        HashMap::with_capacity_and_hasher(lines.len(), Default::default());
+    for (index, line) in lines.iter_mut().enumerate() {
+        if !line.has_reference || line.manual {
+            continue;
+        }
+        match first_by_fingerprint.get(&line.fingerprint) {
+            Some(&first) => line.duplicate_of = Some(first),
+            None => {
+                first_by_fingerprint.insert(line.fingerprint, index);
+            }
+        }
+    }
 }
 
 /// How many Odoo lines take part and why the others do not.
@@ -355,27 +384,14 @@ impl Prepared<'_> {
     }
 
     /// Sorts each side by id (so nothing depends on input order) and flags duplicates: lines with a
-    /// reference and the same fingerprint; the lowest id takes part, the others are flagged.
+    /// reference and the same fingerprint; the lowest id takes part, the others are flagged. The two
+    /// sides at once, each sorted on all cores (a stable sort: the same order as a sequential one).
     fn sort_and_flag_duplicates(&mut self) {
-        let statements_raw = self.statements_raw;
-        let moves_raw = self.moves_raw;
-        self.statements.sort_by(|a, b| id_cmp(&statements_raw[a.source_index].id, &statements_raw[b.source_index].id));
-        self.moves.sort_by(|a, b| id_cmp(&moves_raw[a.source_index].id, &moves_raw[b.source_index].id));
-        for lines in [&mut self.statements, &mut self.moves] {
-            let mut first_by_fingerprint: HashMap<Fingerprint, usize> =
-                HashMap::with_capacity_and_hasher(lines.len(), Default::default());
-            for (index, line) in lines.iter_mut().enumerate() {
-                if !line.has_reference || line.manual {
-                    continue;
-                }
-                match first_by_fingerprint.get(&line.fingerprint) {
-                    Some(&first) => line.duplicate_of = Some(first),
-                    None => {
-                        first_by_fingerprint.insert(line.fingerprint, index);
-                    }
-                }
-            }
-        }
+        let (statements_raw, moves_raw) = (self.statements_raw, self.moves_raw);
+        rayon::join(
+            || sort_and_flag_side(&mut self.statements, |line| statements_raw[line.source_index].id.as_str()),
+            || sort_and_flag_side(&mut self.moves, |line| moves_raw[line.source_index].id.as_str()),
+        );
     }
 
     /// Partitions of (account, currency), in a stable order, holding the lines that take part.
