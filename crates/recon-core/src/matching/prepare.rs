@@ -372,10 +372,15 @@ impl Prepared<'_> {
     /// Words of the counterparty name (statement) or partner (Odoo line), computed when a tier needs
     /// them rather than for every line.
     pub fn name_tokens(&self, side: Side, index: usize) -> Vec<String> {
+        name_tokens(self.name(side, index))
+    }
+
+    /// The counterparty name (statement) or partner (Odoo line), as read.
+    pub fn name(&self, side: Side, index: usize) -> &str {
         let line = self.line(side, index);
         match side {
-            Side::Statement => name_tokens(&self.statements_raw[line.source_index].counterparty_name),
-            Side::Move => name_tokens(&self.moves_raw[line.source_index].partner),
+            Side::Statement => &self.statements_raw[line.source_index].counterparty_name,
+            Side::Move => &self.moves_raw[line.source_index].partner,
         }
     }
 

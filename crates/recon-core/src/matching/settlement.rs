@@ -17,24 +17,34 @@ use rustc_hash::FxHashMap as HashMap;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::prepare::name_tokens;
 use super::tiers::{ByDate, Work, contradicts};
 use super::{FeeSchedule, MatchRule, Review, Text};
 use crate::reference::ReferenceKind;
 
 /// Runs tier 4 over the open statement lines of a partition; returns how many searches hit the step bound.
 pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
-    let mut by_reference: HashMap<(u8, Text), Vec<usize>> = HashMap::default();
-    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
-        for (family, canonical) in work.line_move(m).reference_keys() {
-            by_reference.entry((family, Text::new(canonical))).or_default().push(m);
+    let open_moves: Vec<usize> = (0..work.moves.len()).filter(|&m| !work.move_used[m]).collect();
+    let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
+    for &m in &open_moves {
+        for key in work.line_move(m).reference_keys() {
+            by_reference.entry(key).or_default().push(m);
         }
     }
-    let open_moves = (0..work.moves.len()).filter(|&m| !work.move_used[m]);
+    // Partner words, worked out once per distinct partner text rather than once per line: a partition
+    // has hundreds of thousands of open Odoo lines and a few thousand partners.
+    let mut by_partner_text: HashMap<&str, Vec<usize>> = HashMap::default();
+    for &m in &open_moves {
+        by_partner_text.entry(work.prepared.name(super::Side::Move, work.moves[m])).or_default().push(m);
+    }
+    let partners: Vec<(Vec<String>, Vec<usize>)> = by_partner_text
+        .into_iter()
+        .map(|(text, lines)| (name_tokens(text), lines))
+        .filter(|(tokens, _)| !tokens.is_empty())
+        .collect();
     let by_partner = ByDate::new(
         work,
-        open_moves
-            .map(|m| (work.prepared.name_tokens(super::Side::Move, work.moves[m]), m))
-            .filter(|(tokens, _)| !tokens.is_empty()),
+        partners.iter().flat_map(|(tokens, lines)| lines.iter().map(move |&m| (tokens.as_slice(), m))),
     );
     let mut truncated = 0;
     let open: Vec<usize> = work.open_statements().collect();
@@ -50,13 +60,13 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
     truncated
 }
 
-fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap<(u8, Text), Vec<usize>>) -> bool {
+fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap<(u8, &str), Vec<usize>>) -> bool {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let mut group: Vec<usize> = Vec::new();
     let mut shared: Option<(ReferenceKind, Text)> = None;
     for reference in statement.references.iter().filter(|r| r.kind != ReferenceKind::Clabe) {
-        let key = (reference.kind.family().tag(), reference.canonical.clone());
+        let key = (reference.kind.family().tag(), reference.canonical.as_str());
         let members: Vec<usize> = by_reference
             .get(&key)
             .map(Vec::as_slice)
@@ -118,7 +128,7 @@ enum SumOutcome {
     Truncated,
 }
 
-fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &ByDate<Vec<String>>) -> SumOutcome {
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &ByDate<&[String]>) -> SumOutcome {
     let statement = work.statement(s);
     let window = work.config.window_banking_days;
     let target = statement.amount_minor;
@@ -128,7 +138,7 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &ByDate<Vec<Strin
     let mut candidates: Vec<(i64, usize)> = Vec::new();
     let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
     if !statement_tokens.is_empty() {
-        for m in by_partner.near(&statement_tokens, statement, window) {
+        for m in by_partner.near(statement_tokens.as_slice(), statement, window) {
             let line = work.line_move(m);
             let same_sign = (line.amount_minor > 0) == (target > 0);
             if work.move_used[m] || !same_sign || line.amount_minor.abs() >= target.abs() {

@@ -3,6 +3,7 @@
 use std::borrow::Borrow;
 use std::hash::Hash;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::exceptions::{Ambiguity, Leftovers};
@@ -206,17 +207,23 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
             by_fingerprint.insert(line.fingerprint, m);
         }
     }
-    for s in 0..work.statements.len() {
-        let statement = work.statement(s);
-        if !statement.has_reference {
-            continue;
-        }
-        if let Some(&m) = by_fingerprint.get(&statement.fingerprint) {
-            if work.move_used[m] {
-                continue;
+    // The lookups and explanations read only the lines, so they run on every core (a core whose own
+    // partitions are done helps with the largest); the pairs are recorded after, in statement order.
+    let work_ref = &*work;
+    let found: Vec<(usize, usize, Explanation)> = (0..work.statements.len())
+        .into_par_iter()
+        .filter_map(|s| {
+            let statement = work_ref.statement(s);
+            if !statement.has_reference {
+                return None;
             }
-            let shared = shared_reference(statement, work.line_move(m));
-            let explanation = work.explanation(super::MatchRule::Fingerprint, s, &[m], shared);
+            let &m = by_fingerprint.get(&statement.fingerprint)?;
+            let shared = shared_reference(statement, work_ref.line_move(m));
+            Some((s, m, work_ref.explanation(super::MatchRule::Fingerprint, s, &[m], shared)))
+        })
+        .collect();
+    for (s, m, explanation) in found {
+        if !work.move_used[m] {
             work.record(s, &[m], Review::Auto, explanation);
         }
     }
@@ -251,8 +258,9 @@ pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
 /// Tier 2: a shared reference, the exact amount, within the window. Ties on date distance are resolved
 /// only when one pairing is best both ways; repeats until nothing changes, so chains resolve.
 fn tier_reference_amount(work: &mut Work<'_, '_>) {
+    // Only the lines tier 1 left open: a used line is never a candidate.
     let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
-    for m in 0..work.moves.len() {
+    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
         for key in work.line_move(m).reference_keys() {
             by_reference.entry(key).or_default().push(m);
         }
@@ -283,10 +291,13 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
     // lines that still have candidates are looked at again, so later passes are small.
     let mut pending: Vec<usize> = work.open_statements().collect();
     loop {
+        // Candidates and explanations read the lines and what is used, and change nothing: on every
+        // core. What is decided and recorded stays sequential, in the same order.
+        let work_ref = &*work;
         let candidates: Vec<(usize, Vec<(i64, usize)>)> = pending
-            .iter()
-            .filter(|&&s| !work.statement_used[s])
-            .map(|&s| (s, candidates_of(work, s)))
+            .par_iter()
+            .filter(|&&s| !work_ref.statement_used[s])
+            .map(|&s| (s, candidates_of(work_ref, s)))
             .filter(|(_, c)| !c.is_empty())
             .collect();
         pending = candidates.iter().map(|(s, _)| *s).collect();
@@ -302,12 +313,19 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
             }
             return;
         }
-        for (s, m) in pairs {
-            let shared = shared_reference(work.statement(s), work.line_move(m));
-            let mut explanation = work.explanation(MatchRule::ReferenceAmount, s, &[m], shared);
-            if explanation.date_delta_banking_days > 0 {
-                explanation.corroboration.push("within_window".into());
-            }
+        let work_ref = &*work;
+        let explained: Vec<(usize, usize, Explanation)> = pairs
+            .into_par_iter()
+            .map(|(s, m)| {
+                let shared = shared_reference(work_ref.statement(s), work_ref.line_move(m));
+                let mut explanation = work_ref.explanation(MatchRule::ReferenceAmount, s, &[m], shared);
+                if explanation.date_delta_banking_days > 0 {
+                    explanation.corroboration.push("within_window".into());
+                }
+                (s, m, explanation)
+            })
+            .collect();
+        for (s, m, explanation) in explained {
             work.record(s, &[m], Review::Auto, explanation);
         }
     }
@@ -393,23 +411,24 @@ fn amount_candidates(
     by_amount: &ByDate<i64>,
 ) -> Vec<(usize, Vec<(i64, usize)>)> {
     let window = work.config.window_banking_days;
-    let mut candidates = Vec::new();
-    for &s in pending {
-        let statement = work.statement(s);
-        let mut found: Vec<(i64, usize)> = by_amount
-            .near(&statement.amount_minor, statement, window)
-            .filter(|&m| !work.move_used[m])
-            .map(|m| (statement.date_delta(work.line_move(m)), m))
-            .filter(|&(delta, m)| delta <= window && !contradicts(statement, work.line_move(m)))
-            .collect();
-        if found.is_empty() {
-            continue;
-        }
-        found.sort_unstable();
-        found.truncate(work.config.candidates_per_line_max + 1);
-        candidates.push((s, found));
-    }
-    candidates
+    pending
+        .par_iter()
+        .filter_map(|&s| {
+            let statement = work.statement(s);
+            let mut found: Vec<(i64, usize)> = by_amount
+                .near(&statement.amount_minor, statement, window)
+                .filter(|&m| !work.move_used[m])
+                .map(|m| (statement.date_delta(work.line_move(m)), m))
+                .filter(|&(delta, m)| delta <= window && !contradicts(statement, work.line_move(m)))
+                .collect();
+            if found.is_empty() {
+                return None;
+            }
+            found.sort_unstable();
+            found.truncate(work.config.candidates_per_line_max + 1);
+            Some((s, found))
+        })
+        .collect()
 }
 
 /// The pairings of one pass: a candidate unique both ways, or the one corroborated candidate that no
@@ -418,8 +437,10 @@ fn decide_amount_matches(
     work: &Work<'_, '_>,
     candidates: &[(usize, Vec<(i64, usize)>)],
 ) -> Vec<(usize, usize, MatchRule, Vec<Text>)> {
-    let corroborations: Vec<Vec<Vec<Text>>> =
-        candidates.iter().map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work, *s, m)).collect()).collect();
+    let corroborations: Vec<Vec<Vec<Text>>> = candidates
+        .par_iter()
+        .map(|(s, found)| found.iter().map(|&(_, m)| corroboration(work, *s, m)).collect())
+        .collect();
     let mut claimants: HashMap<usize, usize> = HashMap::default();
     let mut corroborated_claimants: HashMap<usize, usize> = HashMap::default();
     for ((_, found), corroboration) in candidates.iter().zip(&corroborations) {
