@@ -555,11 +555,19 @@ pub fn reconcile_with_manual(
         let found = found(key);
         matched[found.statement] = Some(found.review);
     }
-    let matches: Vec<Match> = order.par_iter().map(|key| found(key).to_match(&prepared)).collect();
-    drop(per_partition);
-    let mut exceptions = exceptions::classify(&prepared, leftovers, config);
-    exceptions.extend(prepared.duplicate_exceptions());
-    exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
+    // Exceptions are classified on one core (each pairing depends on the ones before) while the
+    // matches are built on the others.
+    let (matches, exceptions) = rayon::join(
+        || order.par_iter().map(|key| found(key).to_match(&prepared)).collect::<Vec<Match>>(),
+        || {
+            let mut exceptions = exceptions::classify(&prepared, leftovers, config);
+            exceptions.extend(prepared.duplicate_exceptions());
+            exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
+            exceptions
+        },
+    );
+    // A million explanations are freed on every core too.
+    per_partition.into_par_iter().flatten().for_each(drop);
     let kpi = kpi::compute(&prepared, &matched, config);
     let counts = prepared.counts(&matches, &exceptions, truncated);
     Outcome { matches, exceptions, kpi, counts }
