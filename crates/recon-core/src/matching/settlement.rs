@@ -12,6 +12,7 @@
 //!   `lines_max` lines and `steps_max` visited subsets. Taken only when exactly one subset sums to the
 //!   amount; two or more make it ambiguous.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use rust_decimal::prelude::ToPrimitive;
@@ -46,13 +47,23 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
         work,
         partners.iter().flat_map(|(tokens, lines)| lines.iter().map(move |&m| (tokens.as_slice(), m))),
     );
-    let mut truncated = 0;
+    // What each open line could be matched with is worked out first, on every core, whether those
+    // Odoo lines end up used or not; the loop then decides line after line, in id order, dropping the
+    // lines taken by the decisions before.
     let open: Vec<usize> = work.open_statements().collect();
-    for s in open {
-        if by_shared_reference(work, s, &by_reference) {
+    let work_ref = &*work;
+    let prospects: Vec<Prospects> =
+        open.par_iter().map(|&s| Prospects::of(work_ref, s, &by_reference, &by_partner)).collect();
+    let mut truncated = 0;
+    for (s, prospects) in open.into_iter().zip(prospects) {
+        if by_shared_reference(work, s, &prospects.by_reference) {
             continue;
         }
-        match by_exact_sum(work, s, &by_partner) {
+        let candidates = match prospects.sum_candidates {
+            Some(candidates) => candidates,
+            None => sum_candidates(work, s, &by_partner),
+        };
+        match by_exact_sum(work, s, candidates) {
             SumOutcome::Matched | SumOutcome::None => {}
             SumOutcome::Truncated => truncated += 1,
         }
@@ -60,21 +71,76 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
     truncated
 }
 
-fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &HashMap<(u8, &str), Vec<usize>>) -> bool {
+/// The Odoo lines an open statement line could settle with, used or not yet.
+struct Prospects {
+    /// Per reference of the line (CLABEs aside), in order: the lines sharing it within the window.
+    by_reference: Vec<Vec<usize>>,
+    /// The candidates for an exact sum (see [`sum_candidates`]), worked out ahead only for a line that
+    /// shares no reference with two Odoo lines: the others mostly settle by reference (a payout of
+    /// a processor whose lines are on every day), and their sums are looked for only if they do not.
+    sum_candidates: Option<Vec<(i64, usize)>>,
+}
+
+impl Prospects {
+    fn of(
+        work: &Work<'_, '_>,
+        s: usize,
+        by_reference: &HashMap<(u8, &str), Vec<usize>>,
+        by_partner: &ByDate<&[String]>,
+    ) -> Prospects {
+        let statement = work.statement(s);
+        let window = work.config.window_banking_days;
+        let by_reference: Vec<Vec<usize>> = statement
+            .references
+            .iter()
+            .filter(|r| r.kind != ReferenceKind::Clabe)
+            .map(|reference| {
+                let key = (reference.kind.family().tag(), reference.canonical.as_str());
+                let lines = by_reference.get(&key).map(Vec::as_slice).unwrap_or_default();
+                lines.iter().copied().filter(|&m| statement.date_delta(work.line_move(m)) <= window).collect()
+            })
+            .collect();
+        let settles_by_reference = by_reference.iter().any(|lines| lines.len() >= 2);
+        let sum_candidates = (!settles_by_reference).then(|| sum_candidates(work, s, by_partner));
+        Prospects { by_reference, sum_candidates }
+    }
+}
+
+/// (banking days apart, line) of the Odoo lines, used or not, that could add up to statement position
+/// `s`: lines of the one partner whose name is the counterparty's (same words once accents and legal
+/// forms are folded), so a batch is one payer's lines, never strangers' amounts that happen to add
+/// up; of the same sign, smaller than the line, within the window, not contradicted.
+fn sum_candidates(work: &Work<'_, '_>, s: usize, by_partner: &ByDate<&[String]>) -> Vec<(i64, usize)> {
     let statement = work.statement(s);
-    let window = work.config.window_banking_days;
+    let (target, window) = (statement.amount_minor, work.config.window_banking_days);
+    let mut candidates = Vec::new();
+    let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
+    if statement_tokens.is_empty() {
+        return candidates;
+    }
+    for m in by_partner.near(statement_tokens.as_slice(), statement, window) {
+        let line = work.line_move(m);
+        let same_sign = (line.amount_minor > 0) == (target > 0);
+        if !same_sign || line.amount_minor.abs() >= target.abs() {
+            continue;
+        }
+        let delta = statement.date_delta(line);
+        if delta <= window && !contradicts(statement, line) {
+            candidates.push((delta, m));
+        }
+    }
+    candidates
+}
+
+/// A group of lines sharing one of the line's references (the largest, the first among equals)
+/// whose sum, gross or net of a fee schedule, is the line's amount.
+fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &[Vec<usize>]) -> bool {
+    let statement = work.statement(s);
     let mut group: Vec<usize> = Vec::new();
     let mut shared: Option<(ReferenceKind, Text)> = None;
-    for reference in statement.references.iter().filter(|r| r.kind != ReferenceKind::Clabe) {
-        let key = (reference.kind.family().tag(), reference.canonical.as_str());
-        let members: Vec<usize> = by_reference
-            .get(&key)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .copied()
-            .filter(|&m| !work.move_used[m] && statement.date_delta(work.line_move(m)) <= window)
-            .collect();
+    let references = statement.references.iter().filter(|r| r.kind != ReferenceKind::Clabe);
+    for (reference, lines) in references.zip(by_reference) {
+        let members: Vec<usize> = lines.iter().copied().filter(|&m| !work.move_used[m]).collect();
         if members.len() >= 2 && members.len() > group.len() {
             group = members;
             shared = Some((reference.kind, reference.canonical.clone()));
@@ -128,28 +194,11 @@ enum SumOutcome {
     Truncated,
 }
 
-fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, by_partner: &ByDate<&[String]>) -> SumOutcome {
+/// The one subset of `candidates` (from [`sum_candidates`]) still open that sums exactly to the line.
+fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, mut candidates: Vec<(i64, usize)>) -> SumOutcome {
     let statement = work.statement(s);
-    let window = work.config.window_banking_days;
     let target = statement.amount_minor;
-    // Candidates are the open lines of the one partner whose name is the counterparty's (same words
-    // once accents and legal forms are folded), so a batch is one payer's lines, never strangers'
-    // amounts that happen to add up.
-    let mut candidates: Vec<(i64, usize)> = Vec::new();
-    let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
-    if !statement_tokens.is_empty() {
-        for m in by_partner.near(statement_tokens.as_slice(), statement, window) {
-            let line = work.line_move(m);
-            let same_sign = (line.amount_minor > 0) == (target > 0);
-            if work.move_used[m] || !same_sign || line.amount_minor.abs() >= target.abs() {
-                continue;
-            }
-            let delta = statement.date_delta(line);
-            if delta <= window && !contradicts(statement, line) {
-                candidates.push((delta, m));
-            }
-        }
-    }
+    candidates.retain(|&(_, m)| !work.move_used[m]);
     if candidates.len() < 2 {
         return SumOutcome::None;
     }
