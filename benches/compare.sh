@@ -13,15 +13,23 @@
 # then exports recon's matches (not timed) and scores both tier-1+2 match sets against truth.json.
 #
 # Environment: OUT (work dir, default /tmp/recon-compare), STORE (default /tmp/cmp.sqlite, deleted
-# before each run), FROM/TO (default 2026-10-01/2026-10-30), REPEAT (timed runs per tool, default 1),
-# PYTHON (default python3, needs `pip install duckdb`).
+# before each run), FROM (default 2026-10-01), TO (default 2026-10-30 up to 1 M lines, as in every
+# series in BENCHMARKS.md, then the last business date recon-gen gives N lines: N / 30,000 days, at most
+# 365, so 2027-01-08 for 3 M), REPEAT (timed runs per tool, default 1), PYTHON (default python3, needs
+# `pip install duckdb`).
+#
+# One command for the whole curve (issue 7), e.g.
+#   benches/compare.sh 100000=/tmp/gen100k 300000=/tmp/gen300k 1000000=/tmp/gen1m 3000000=/tmp/gen3m
+# The notes of each `recon run` give its stages from the run's own debug log: read, reconcile, rows
+# mapped, matches upsert, cases upsert and the rest of the write (commit included), and the time per
+# statement line.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/recon-compare}
 STORE=${STORE:-/tmp/cmp.sqlite}
 FROM=${FROM:-2026-10-01}
-TO=${TO:-2026-10-30}
+TO_FIXED=${TO:-}
 REPEAT=${REPEAT:-1}
 PYTHON=${PYTHON:-python3}
 CONFIG=benches/recon-gen.toml
@@ -65,6 +73,9 @@ for arg in "$@"; do
     n=${arg%%=*}
     dir=${arg#*=}
     [ "$dir" != "$arg" ] || dir=/tmp/gen-$n
+    # recon-gen's span beyond 1 M: N / 30,000 business days (at most 365) from 2026-10-01
+    days=$(( n / 30000 )); [ "$n" -gt 1000000 ] || days=30; [ "$days" -le 365 ] || days=365
+    TO=${TO_FIXED:-$(date -u -d "$FROM + $((days - 1)) days" +%F)}
     st="$dir/neon_statement_lines.csv"
     mv="$dir/odoo_move_lines.csv"
     if [ ! -f "$st" ] || [ ! -f "$mv" ] || [ ! -f "$dir/truth.json" ]; then
@@ -89,18 +100,33 @@ for arg in "$@"; do
         l=$(load)
         echo "== N=$n run $r: recon run (load $l)" >&2
         rc=0
-        /usr/bin/time -v "$BIN/recon" run --config "$CONFIG" --statements "$st" --moves "$mv" \
-            --store "$STORE" --from "$FROM" --to "$TO" > "$OUT/recon-$n.out" 2> "$OUT/recon-$n.time" || rc=$?
+        RUST_LOG=info,recon=debug,recon_store=debug /usr/bin/time -v -o "$OUT/recon-$n.time" \
+            "$BIN/recon" run --config "$CONFIG" --statements "$st" --moves "$mv" \
+            --store "$STORE" --from "$FROM" --to "$TO" > "$OUT/recon-$n.out" 2> "$OUT/recon-$n.log" || rc=$?
         # exit 3 = KPI below the alert line: the run worked
         [ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "recon run failed ($rc), see $OUT/recon-$n.*" >&2; exit 1; }
         grep -E '^Matches by rule' "$OUT/recon-$n.out" >&2
-        note=$("$PYTHON" - "$STORE" <<'EOF'
-import json, sqlite3, sys
+        note=$("$PYTHON" - "$STORE" "$OUT/recon-$n.log" "$(wall "$OUT/recon-$n.time")" <<'EOF'
+import json, re, sqlite3, sys
+from datetime import datetime
 con = sqlite3.connect(sys.argv[1])
-started, finished, timings = con.execute(
-    "SELECT started_at, finished_at, timings_json FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+lines, timings = con.execute(
+    "SELECT json_extract(counts_json, '$.lines.statements.read'), timings_json FROM runs "
+    "ORDER BY started_at DESC LIMIT 1").fetchone()
 t = json.loads(timings)
-print(f"read {t['read_ms'] / 1000:.1f}s reconcile {t['reconcile_ms'] / 1000:.1f}s (rest: store open, write, report)")
+log = re.sub(r'\x1b\[[0-9;]*m', '', open(sys.argv[2], encoding="utf-8", errors="replace").read())
+def ms(step):
+    found = re.findall(re.escape(step) + r'.*? ms=(\d+)', log)
+    return int(found[-1]) / 1000 if found else float("nan")
+def at(message):
+    found = re.findall(r'^(\S+Z) .*?' + re.escape(message), log, re.M)
+    return datetime.fromisoformat(found[-1].replace("Z", "+00:00")) if found else None
+written, last_step = at("run written"), at("write_run: quarantine written")
+commit = (written - last_step).total_seconds() if written and last_step else float("nan")
+print(f"{float(sys.argv[3]) / lines * 1e6:.0f} us/line; read {t['read_ms'] / 1000:.1f}s "
+      f"reconcile {t['reconcile_ms'] / 1000:.1f}s mapped {ms('run rows mapped'):.1f}s "
+      f"matches {ms('write_run: matches upserted'):.1f}s cases {ms('write_run: cases upserted'):.1f}s "
+      f"commit {commit:.1f}s")
 EOF
 )
         printf '%s\trecon run\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "$(wall "$OUT/recon-$n.time")" "$(cpu "$OUT/recon-$n.time")" \
@@ -128,5 +154,5 @@ cat "$OUT/machine.txt"
 echo
 column -t -s $'\t' "$TABLE"
 echo
-echo "tier-1+2 matches with a statement business date in $FROM .. $TO, scored against truth.json:"
+echo "tier-1+2 matches with a statement business date in each size's range from $FROM, scored against truth.json:"
 column -t -s $'\t' "$SCORES"
