@@ -356,13 +356,20 @@ fn clave_shape(token: &str) -> bool {
 /// Odoo sequence names (`INV/2024/00098`, `BNK1/2026/00001`, `RINV/2025/0003`): a prefix of letters
 /// (and digits), a four-digit year and a number, joined by `/`. They name journal entries, not payments.
 fn looks_like_sequence(token: &str) -> bool {
-    let parts: Vec<&str> = token.split('/').collect();
-    parts.len() == 3
-        && parts[0].bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
-        && parts[1].len() == 4
-        && is_digits(parts[1])
-        && is_digits(parts[2])
+    let Some([prefix, year, number]) = three_parts(token, &['/']) else { return false };
+    prefix.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+        && year.len() == 4
+        && is_digits(year)
+        && is_digits(number)
+}
+
+/// `token` split on `separators` when that gives exactly three parts; no allocation (these checks run
+/// on most tokens of millions of texts).
+fn three_parts<'t>(token: &'t str, separators: &[char]) -> Option<[&'t str; 3]> {
+    let mut parts = token.split(separators);
+    let three = [parts.next()?, parts.next()?, parts.next()?];
+    parts.next().is_none().then_some(three)
 }
 
 /// Month abbreviations, Spanish and English, as banks write dates (`16/OCT/2026`, `16-ENE-26`).
@@ -374,22 +381,22 @@ const MONTHS: &[&str] = &[
 /// Dates and date-times written as digits with optional `-`, `/` or `.` separators: `25/08/2023`,
 /// `2023-08-25`, `20230825`, `20230825144700`. A reference is never read from these.
 fn looks_like_date(token: &str) -> bool {
-    let parts: Vec<&str> = token.split(['/', '-', '.']).collect();
-    if parts.len() == 3
-        && is_digits(parts[0])
-        && is_digits(parts[2])
-        && parts[0].len() <= 2
-        && MONTHS.iter().any(|m| parts[1].eq_ignore_ascii_case(m))
-    {
-        return true;
-    }
-    if parts.len() == 3 && parts.iter().all(|p| is_digits(p)) {
-        let numbers: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(u32::MAX)).collect();
-        let (year_first, year_last) = (parts[0].len() == 4, parts[2].len() == 4 || parts[2].len() == 2);
-        let plausible_day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
-        return (year_first && plausible_day_month(numbers[2], numbers[1]))
-            || (year_last
-                && (plausible_day_month(numbers[0], numbers[1]) || plausible_day_month(numbers[1], numbers[0])));
+    if let Some(parts) = three_parts(token, &['/', '-', '.']) {
+        if is_digits(parts[0])
+            && is_digits(parts[2])
+            && parts[0].len() <= 2
+            && MONTHS.iter().any(|m| parts[1].eq_ignore_ascii_case(m))
+        {
+            return true;
+        }
+        if parts.iter().all(|p| is_digits(p)) {
+            let numbers = parts.map(|p| p.parse::<u32>().unwrap_or(u32::MAX));
+            let (year_first, year_last) = (parts[0].len() == 4, parts[2].len() == 4 || parts[2].len() == 2);
+            let plausible_day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
+            return (year_first && plausible_day_month(numbers[2], numbers[1]))
+                || (year_last
+                    && (plausible_day_month(numbers[0], numbers[1]) || plausible_day_month(numbers[1], numbers[0])));
+        }
     }
     if is_digits(token) && (token.len() == 8 || token.len() == 14) {
         let year: u32 = token[..4].parse().unwrap_or(0);
