@@ -473,6 +473,8 @@ fn validate_settlement(section: &SettlementSection, currency: Currency) -> Resul
         steps_max: section.steps_max,
         fee_schedules,
         fee_tolerance_minor,
+        // Not a rule of the search, only how much of it is held at once: not configurable.
+        prospects_per_block: SettlementConfig::default().prospects_per_block,
     })
 }
 

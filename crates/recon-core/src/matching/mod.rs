@@ -77,6 +77,16 @@ pub struct SettlementConfig {
     pub fee_schedules: Vec<FeeSchedule>,
     /// How far a net-of-fees sum may be from the deposit, in minor units.
     pub fee_tolerance_minor: i64,
+    /// Open statement lines whose prospects (the Odoo lines each could settle with) are worked out
+    /// at once, in parallel, before they are decided in order. Bounds memory, not results: any size
+    /// gives the same matches. A line's prospects are tens of lines (72 on average at 1 M), so the
+    /// default holds ten to twenty megabytes of them whatever the partition's size.
+    #[serde(default = "default_prospects_per_block")]
+    pub prospects_per_block: usize,
+}
+
+fn default_prospects_per_block() -> usize {
+    16_384
 }
 
 impl Default for SettlementConfig {
@@ -92,6 +102,7 @@ impl Default for SettlementConfig {
                 vat: Decimal::new(16, 2),
             }],
             fee_tolerance_minor: 100,
+            prospects_per_block: default_prospects_per_block(),
         }
     }
 }
@@ -548,17 +559,18 @@ pub fn reconcile_with_manual(
         }
     }
     order.par_sort_unstable();
-    let found = |&(_, partition, position): &(usize, u32, u32)| &per_partition[partition as usize][position as usize];
+    let found_at =
+        |&(_, partition, position): &(usize, u32, u32)| &per_partition[partition as usize][position as usize];
     // The KPI reads each line's status by index instead of hashing ids.
     let mut matched = vec![None; prepared.statements.len()];
     for key in &order {
-        let found = found(key);
+        let found = found_at(key);
         matched[found.statement] = Some(found.review);
     }
     // Exceptions are classified on one core (each pairing depends on the ones before) while the
     // matches are built on the others.
     let (matches, exceptions) = rayon::join(
-        || order.par_iter().map(|key| found(key).to_match(&prepared)).collect::<Vec<Match>>(),
+        || order.par_iter().map(|key| found_at(key).to_match(&prepared)).collect::<Vec<Match>>(),
         || {
             let mut exceptions = exceptions::classify(&prepared, leftovers, config);
             exceptions.extend(prepared.duplicate_exceptions());
@@ -566,7 +578,8 @@ pub fn reconcile_with_manual(
             exceptions
         },
     );
-    // A million explanations are freed on every core too.
+    // The tiers' explanations (cloned into the matches: they cannot be moved out of a shared list
+    // on all cores) are freed on every core too.
     per_partition.into_par_iter().flatten().for_each(drop);
     let kpi = kpi::compute(&prepared, &matched, config);
     let counts = prepared.counts(&matches, &exceptions, truncated);

@@ -48,11 +48,12 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
         partners.iter().flat_map(|(tokens, lines)| lines.iter().map(move |&m| (tokens.as_slice(), m))),
     );
     // What each open line could be matched with is worked out first, a block of lines at a time on
-    // every core, whether those Odoo lines end up used or not; then the block's lines are decided one
-    // after another, in id order, leaving out the lines taken by the decisions before.
+    // every core (`prospects_per_block`), whether those Odoo lines end up used or not; then the
+    // block's lines are decided one after another, in id order, leaving out the lines taken by the
+    // decisions before.
     let open: Vec<usize> = work.open_statements().collect();
     let mut truncated = 0;
-    for block in open.chunks(PROSPECTS_PER_BLOCK) {
+    for block in open.chunks(work.config.settlement.prospects_per_block.max(1)) {
         let work_ref = &*work;
         let prospects: Vec<Prospects> =
             block.par_iter().map(|&s| Prospects::of(work_ref, s, &by_reference, &by_partner)).collect();
@@ -72,11 +73,6 @@ pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
     }
     truncated
 }
-
-/// Open statement lines whose [`Prospects`] are held at once. A line's prospects are tens of Odoo
-/// lines (72 on average at 1 M), so a block holds a few megabytes whatever the partition's size,
-/// where all of a 10 M-line night's at once would be hundreds.
-const PROSPECTS_PER_BLOCK: usize = 16_384;
 
 /// The Odoo lines an open statement line could settle with, used or not yet.
 struct Prospects {

@@ -110,6 +110,26 @@ fn canonical_json(outcome: &Outcome) -> String {
 }
 
 #[test]
+fn settlement_prospects_per_block_changes_nothing() {
+    // Tier 4 works out prospects a block of lines at a time and decides each block in order; the
+    // blocks bound memory only. 1,500 lines fit in one default block, so smaller blocks are tried.
+    let data = generate(&Spec { statements: 1_500, seed: 13, ..Spec::default() });
+    let (statements, moves) = typed(&data);
+    let config = config(&data);
+    let whole = reconcile(&statements, &moves, &config);
+    assert!(whole.matches.iter().any(|m| m.move_line_ids.len() > 1), "the data has settlements");
+    for block in [1, 7, 100] {
+        let mut blocked = config.clone();
+        blocked.settlement.prospects_per_block = block;
+        assert_eq!(
+            canonical_json(&reconcile(&statements, &moves, &blocked)),
+            canonical_json(&whole),
+            "prospects_per_block {block}"
+        );
+    }
+}
+
+#[test]
 fn identical_output_for_any_thread_count_and_input_order() {
     let data = generate(&Spec { statements: 1_500, seed: 13, ..Spec::default() });
     let (statements, moves) = typed(&data);
