@@ -14,15 +14,16 @@
 #
 # Environment: OUT (work dir, default /tmp/recon-compare), STORE (default /tmp/cmp.sqlite, deleted
 # before each run), FROM (default 2026-10-01), TO (default 2026-10-30 up to 1 M lines, as in every
-# series in BENCHMARKS.md, then the last business date recon-gen gives N lines: N / 30,000 days, at most
-# 365, so 2027-01-08 for 3 M), REPEAT (timed runs per tool, default 1), PYTHON (default python3, needs
-# `pip install duckdb`).
+# series in BENCHMARKS.md; beyond, the end of recon-gen's span: N / 30,000 calendar days from 2026-10-01,
+# at most 365, moved past a weekend so weekend lines' business dates stay in range: 2027-01-08 for 3 M,
+# 2027-08-30 for 10 M), REPEAT (timed runs per tool, default 1), PYTHON (default python3, needs
+# `pip install duckdb`). match-timing generates its own data over 30 days at every N (as the criterion
+# bench does), so beyond 1 M it is denser than the files.
 #
 # One command for the whole curve (issue 7), e.g.
-#   benches/compare.sh 100000=/tmp/gen100k 300000=/tmp/gen300k 1000000=/tmp/gen1m 3000000=/tmp/gen3m
+#   benches/compare.sh 100000=/tmp/gen100000 300000=/tmp/gen300000 1000000=/tmp/gen1m 3000000=/tmp/gen3000000
 # The notes of each `recon run` give its stages from the run's own debug log: read, reconcile, rows
-# mapped, matches upsert, cases upsert and the rest of the write (commit included), and the time per
-# statement line.
+# mapped, matches upsert, cases upsert and the commit, and the time per statement line.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -73,9 +74,11 @@ for arg in "$@"; do
     n=${arg%%=*}
     dir=${arg#*=}
     [ "$dir" != "$arg" ] || dir=/tmp/gen-$n
-    # recon-gen's span beyond 1 M: N / 30,000 business days (at most 365) from 2026-10-01
+    # recon-gen's span beyond 1 M: N / 30,000 calendar days (at most 365) from 2026-10-01
     days=$(( n / 30000 )); [ "$n" -gt 1000000 ] || days=30; [ "$days" -le 365 ] || days=365
-    TO=${TO_FIXED:-$(date -u -d "$FROM + $((days - 1)) days" +%F)}
+    TO=$(date -u -d "2026-10-01 + $((days - 1)) days" +%F)
+    while [ "$(date -u -d "$TO" +%u)" -gt 5 ]; do TO=$(date -u -d "$TO + 1 day" +%F); done
+    TO=${TO_FIXED:-$TO}
     st="$dir/neon_statement_lines.csv"
     mv="$dir/odoo_move_lines.csv"
     if [ ! -f "$st" ] || [ ! -f "$mv" ] || [ ! -f "$dir/truth.json" ]; then
