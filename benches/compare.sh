@@ -17,8 +17,10 @@
 # series in BENCHMARKS.md; beyond, the end of recon-gen's span: N / 30,000 calendar days from 2026-10-01,
 # at most 365, moved past a weekend so weekend lines' business dates stay in range: 2027-01-08 for 3 M,
 # 2027-08-30 for 10 M), REPEAT (timed runs per tool, default 1), PYTHON (default python3, needs
-# `pip install duckdb`). match-timing generates its own data over 30 days at every N (as the criterion
-# bench does), so beyond 1 M it is denser than the files.
+# `pip install duckdb`), CORE_MAX (default 3000000: match-timing holds its generated data in memory,
+# 13 GB at 3 M, so it is skipped above this; the 10 M row is DuckDB and `recon run` only).
+# match-timing generates its own data over 30 days at every N (as the criterion bench does), so beyond
+# 1 M it is denser than the files.
 #
 # One command for the whole curve (issue 7), e.g.
 #   benches/compare.sh 100000=/tmp/gen100000 300000=/tmp/gen300000 1000000=/tmp/gen1m 3000000=/tmp/gen3000000
@@ -32,6 +34,7 @@ STORE=${STORE:-/tmp/cmp.sqlite}
 FROM=${FROM:-2026-10-01}
 TO_FIXED=${TO:-}
 REPEAT=${REPEAT:-1}
+CORE_MAX=${CORE_MAX:-3000000}
 PYTHON=${PYTHON:-python3}
 CONFIG=benches/recon-gen.toml
 BIN=target/release
@@ -135,7 +138,11 @@ EOF
         printf '%s\trecon run\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$r" "$(wall "$OUT/recon-$n.time")" "$(cpu "$OUT/recon-$n.time")" \
             "$(rss "$OUT/recon-$n.time")" "$l" "$note" >> "$TABLE"
 
-        # 3. recon's core alone
+        # 3. recon's core alone, on data it generates in memory (13 GB at 3 M): up to CORE_MAX lines
+        if [ "$n" -gt "$CORE_MAX" ]; then
+            echo "== N=$n run $r: match-timing skipped (N above CORE_MAX=$CORE_MAX)" >&2
+            continue
+        fi
         l=$(load)
         echo "== N=$n run $r: match-timing (load $l)" >&2
         /usr/bin/time -v "$BIN/match-timing" "$n" > "$OUT/match-timing-$n.out" 2> "$OUT/match-timing-$n.time"
