@@ -25,17 +25,11 @@ use crate::reference::ReferenceKind;
 
 /// Runs tier 4 over the open statement lines of a partition; returns how many searches hit the step bound.
 pub(super) fn tier_settlement(work: &mut Work<'_, '_>) -> u64 {
-    let open_moves: Vec<usize> = (0..work.moves.len()).filter(|&m| !work.move_used[m]).collect();
-    let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
-    for &m in &open_moves {
-        for key in work.line_move(m).reference_keys() {
-            by_reference.entry(key).or_default().push(m);
-        }
-    }
+    let by_reference = work.open_moves_by_reference();
     // Partner words, worked out once per distinct partner text rather than once per line: a partition
     // has hundreds of thousands of open Odoo lines and a few thousand partners.
     let mut by_partner_text: HashMap<&str, Vec<usize>> = HashMap::default();
-    for &m in &open_moves {
+    for m in work.open_moves() {
         by_partner_text.entry(work.prepared.name(super::Side::Move, work.moves[m])).or_default().push(m);
     }
     let partners: Vec<(Vec<String>, Vec<usize>)> = by_partner_text

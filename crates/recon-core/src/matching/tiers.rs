@@ -84,6 +84,24 @@ impl<'p, 'a> Work<'p, 'a> {
         &self.prepared.moves[self.moves[position]]
     }
 
+    /// Positions of the Odoo lines not yet used.
+    pub fn open_moves(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.moves.len()).filter(|&m| !self.move_used[m])
+    }
+
+    /// The open Odoo lines (positions) by reference key (family tag, canonical text): the index of
+    /// tiers 2 and 4, built over the lines the tiers before left open, since a used line is never a
+    /// candidate.
+    pub fn open_moves_by_reference(&self) -> HashMap<(u8, &'p str), Vec<usize>> {
+        let mut by_reference: HashMap<(u8, &'p str), Vec<usize>> = HashMap::default();
+        for m in self.open_moves() {
+            for key in self.line_move(m).reference_keys() {
+                by_reference.entry(key).or_default().push(m);
+            }
+        }
+        by_reference
+    }
+
     pub fn open_statements(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.statements.len()).filter(|&s| !self.statement_used[s] && !self.statement_ambiguous[s])
     }
@@ -187,11 +205,8 @@ pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, co
     tier_amount_date(&mut work);
     let truncated = super::settlement::tier_settlement(&mut work);
     let leftovers = Leftovers {
-        statements: (0..partition.statements.len())
-            .filter(|&s| !work.statement_used[s] && !work.statement_ambiguous[s])
-            .map(|s| partition.statements[s])
-            .collect(),
-        moves: (0..partition.moves.len()).filter(|&m| !work.move_used[m]).map(|m| partition.moves[m]).collect(),
+        statements: work.open_statements().map(|s| partition.statements[s]).collect(),
+        moves: work.open_moves().map(|m| partition.moves[m]).collect(),
         ambiguities: std::mem::take(&mut work.ambiguities),
     };
     PartitionResult { matches: work.matches, leftovers, settlement_searches_truncated: truncated }
@@ -258,13 +273,7 @@ pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
 /// Tier 2: a shared reference, the exact amount, within the window. Ties on date distance are resolved
 /// only when one pairing is best both ways; repeats until nothing changes, so chains resolve.
 fn tier_reference_amount(work: &mut Work<'_, '_>) {
-    // Only the lines tier 1 left open: a used line is never a candidate.
-    let mut by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
-    for m in (0..work.moves.len()).filter(|&m| !work.move_used[m]) {
-        for key in work.line_move(m).reference_keys() {
-            by_reference.entry(key).or_default().push(m);
-        }
-    }
+    let by_reference = work.open_moves_by_reference();
     let window = work.config.window_banking_days;
     let candidates_max = work.config.candidates_per_line_max;
     let candidates_of = |work: &Work<'_, '_>, s: usize| -> Vec<(i64, usize)> {
@@ -378,8 +387,7 @@ fn mark_ambiguous(work: &mut Work<'_, '_>, s: usize, found: &[(i64, usize)], not
 /// several, a single candidate corroborated by counterparty name or CLABE (also unique both ways) is
 /// taken; anything else is ambiguous.
 fn tier_amount_date(work: &mut Work<'_, '_>) {
-    let open_moves = (0..work.moves.len()).filter(|&m| !work.move_used[m]);
-    let by_amount = ByDate::new(work, open_moves.map(|m| (work.line_move(m).amount_minor, m)));
+    let by_amount = ByDate::new(work, work.open_moves().map(|m| (work.line_move(m).amount_minor, m)));
     // Each pass matches at least one line or ends: bounded by the number of statement lines. A pass
     // only looks at lines that still had candidates, over the Odoo lines still open, so a line whose
     // rival was matched elsewhere is decided again instead of being called ambiguous.
