@@ -92,6 +92,11 @@ pub(crate) enum Conn<'a> {
 }
 
 impl Conn<'_> {
+    /// Whether this is a SQLite connection.
+    pub(crate) fn is_sqlite(&self) -> bool {
+        matches!(self, Conn::Sqlite(_))
+    }
+
     /// The most placeholders one statement may use.
     pub(crate) fn max_params(&self) -> usize {
         match self {

@@ -21,6 +21,7 @@ pub struct TestHooks {
     pause_in_write: Option<Duration>,
     resume_file: Option<PathBuf>,
     drop_commit_ack: bool,
+    bulk_load_from: Option<usize>,
     pause_done: AtomicBool,
     ack_dropped: AtomicBool,
 }
@@ -53,6 +54,20 @@ impl TestHooks {
     pub fn drop_first_commit_ack(mut self) -> Self {
         self.drop_commit_ack = true;
         self
+    }
+
+    /// Take the bulk-load path of the matches upsert (secondary indexes dropped and built
+    /// again after the rows) from `matches` matches on, instead of from one round of
+    /// 65,536: lets a small test exercise the path a large night takes.
+    #[must_use]
+    pub fn bulk_load_from(mut self, matches: usize) -> Self {
+        self.bulk_load_from = Some(matches);
+        self
+    }
+
+    /// The bulk-load threshold set by [`TestHooks::bulk_load_from`], if any.
+    pub(crate) fn bulk_load_threshold(&self) -> Option<usize> {
+        self.bulk_load_from
     }
 
     /// The resume file, if any.

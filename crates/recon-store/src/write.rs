@@ -83,8 +83,14 @@ async fn write_all_with_hooks(
         RunWriteSummary { kpi_rows: insert_kpi_rows(conn, run_id, &run.kpi_rows).await?, ..RunWriteSummary::default() };
     let active_before = active_in_scope(conn, header).await?;
     step.done("active matches in scope read");
+    let bulk_from = hooks.and_then(TestHooks::bulk_load_threshold).unwrap_or(BULK_LOAD_MIN_MATCHES);
+    let deferred = defer_indexes_for_bulk_load(conn, run_id, run.matches.len(), bulk_from).await?;
     upsert_matches(conn, header, &run.matches, &mut summary).await?;
     step.done("matches upserted");
+    if !deferred.is_empty() {
+        build_deferred_indexes(conn, run_id, deferred).await?;
+        step.done("deferred indexes built");
+    }
     summary.matches_superseded = supersede_matches(conn, header, active_before, &run.matches).await?;
     step.done("matches superseded");
     upsert_cases(conn, header, &run.cases, &mut summary).await?;
@@ -281,6 +287,85 @@ async fn existing_statuses(
 /// 885 k matches upserted them in 24-27 s in rounds of 8,192 and 21-24 s in rounds of 65,536
 /// (first write; 20 s and 15-20 s for the second).
 const MATCHES_PER_ROUND: usize = 65_536;
+
+/// Fewest matches for which a run may take the bulk-load path (see
+/// [`defer_indexes_for_bulk_load`]): one round. Smaller runs gain nothing from it.
+const BULK_LOAD_MIN_MATCHES: usize = MATCHES_PER_ROUND;
+
+/// Tables whose secondary indexes a bulk load builds after its rows.
+const BULK_LOAD_TABLES: [&str; 2] = ["matches", "match_items"];
+
+/// Bulk load on SQLite: when a run brings at least `threshold` matches and more than the
+/// `matches` table already holds (a first night, a backfill of history), the secondary indexes
+/// of `matches` and `match_items` are dropped inside the run's transaction and returned, to be
+/// built again by [`build_deferred_indexes`] after the upserts. The primary keys stay, so the
+/// upserts and the existing-id lookups work as always.
+///
+/// Each secondary index is keyed by something other than the match id (scope, statement id, Odoo
+/// id), so rows arriving in id order land at random places in it; once an index outgrows the page
+/// cache, nearly every row costs a page read and a page written again later. `CREATE INDEX` sorts
+/// once and writes each page once. In the `sqlite3` shell, 9.7 M matches of the 10 M night into an
+/// empty store took 275 s with the indexes in place and 141 s dropped and built again, with the
+/// same 256 MiB page cache (BENCHMARKS.md). The drop is transactional: a run that fails or is
+/// killed leaves the indexes as they were. Readers (other connections, WAL) see the committed
+/// schema until the run commits. The table's size is estimated by its largest rowid (matches are
+/// never deleted), which costs one B-tree descent rather than a count of every row.
+async fn defer_indexes_for_bulk_load(
+    conn: &mut Conn<'_>,
+    run_id: &str,
+    matches: usize,
+    threshold: usize,
+) -> Result<Vec<String>, StoreError> {
+    const OP_BULK: &str = "write_run: bulk load";
+    if !conn.is_sqlite() || matches < threshold.max(1) {
+        return Ok(Vec::new());
+    }
+    let rows = conn
+        .fetch_all("SELECT COALESCE(MAX(rowid), 0) AS stored FROM matches", Vec::new())
+        .await
+        .map_err(StoreError::db(OP_BULK, run_id))?;
+    let stored = rows.first().map(|row| row.int("stored")).transpose()?.unwrap_or(0);
+    if i64::try_from(matches).unwrap_or(i64::MAX) <= stored {
+        return Ok(Vec::new());
+    }
+    let mut deferred = Vec::new();
+    for table in BULK_LOAD_TABLES {
+        // Indexes a constraint creates (the primary keys) have no SQL text and stay.
+        let indexes = conn
+            .fetch_all(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL \
+                 ORDER BY name",
+                vec![table.into()],
+            )
+            .await
+            .map_err(StoreError::db(OP_BULK, run_id))?;
+        for index in indexes {
+            let name = index.text("name")?;
+            conn.execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")), Vec::new())
+                .await
+                .map_err(StoreError::db(OP_BULK, format!("run {run_id}, dropping index {name}")))?;
+            deferred.push(index.text("sql")?);
+        }
+    }
+    tracing::info!(
+        run_id,
+        matches,
+        stored,
+        indexes = deferred.len(),
+        "bulk load: secondary indexes built after the rows"
+    );
+    Ok(deferred)
+}
+
+/// Builds the indexes [`defer_indexes_for_bulk_load`] dropped, from their own SQL text.
+async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec<String>) -> Result<(), StoreError> {
+    for sql in deferred {
+        conn.execute(&sql, Vec::new())
+            .await
+            .map_err(StoreError::db("write_run: bulk load", format!("run {run_id}, building index: {sql}")))?;
+    }
+    Ok(())
+}
 
 async fn upsert_matches(
     conn: &mut Conn<'_>,

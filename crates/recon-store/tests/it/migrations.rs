@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 /// Runs `sql` on the database at `url` (creating a missing SQLite file); returns the first
 /// column of the rows as text.
-async fn query(url: &str, sql: &str) -> Vec<String> {
+pub(crate) async fn query(url: &str, sql: &str) -> Vec<String> {
     let sql = AssertSqlSafe(sql.to_owned());
     if url.starts_with("postgres") {
         let mut connection = PgConnectOptions::from_str(url).expect("URL").connect().await.expect("connect");

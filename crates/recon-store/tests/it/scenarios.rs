@@ -217,7 +217,7 @@ pub async fn later_run_resolves_and_reopens(url: &str) {
 }
 
 /// Night one plus M3 (covering C1's item), without C1.
-fn second_like(run_id: &str, hour: u32) -> recon_store::RunWrite {
+pub(crate) fn second_like(run_id: &str, hour: u32) -> recon_store::RunWrite {
     let mut night = night_one(run_id, hour);
     night.matches.push(matched("M3", day(10), vec![stmt("S3"), mv("L4")]));
     night.cases.retain(|c| c.case_id == "C2");
@@ -317,7 +317,7 @@ pub async fn lock_is_exclusive(url: &str) {
 }
 
 /// Everything readable through the API, to compare before and after.
-async fn snapshot(store: &Store) -> (Vec<RunRecord>, Vec<MatchRecord>, Vec<CaseDetail>, Vec<KpiRecord>) {
+pub(crate) async fn snapshot(store: &Store) -> (Vec<RunRecord>, Vec<MatchRecord>, Vec<CaseDetail>, Vec<KpiRecord>) {
     let runs = store.runs(&RunFilter::default()).await.expect("runs");
     let matches = all_matches(store).await;
     let mut cases = Vec::new();

@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
-use recon_store::{Store, StoreError};
+use recon_store::{Store, StoreError, TestHooks};
 use tempfile::TempDir;
 
-use crate::scenarios::{self, all_scenarios};
+use crate::fixtures::{case, day, matched, mv, night_one, stmt};
+use crate::migrations::query;
+use crate::scenarios::{self, all_scenarios, second_like, snapshot};
 
 /// A fresh directory and the `sqlite://` URL of a database file in it (not yet created).
 fn fresh() -> (TempDir, String) {
@@ -50,4 +52,62 @@ async fn in_memory_is_refused() {
         Err(StoreError::InvalidUrl { reason, .. }) => assert!(reason.contains("in-memory")),
         other => panic!("in-memory SQLite must be refused, got {other:?}"),
     }
+}
+
+/// The secondary indexes of `matches` and `match_items` as SQLite keeps them (name and SQL).
+async fn secondary_indexes(url: &str) -> Vec<String> {
+    query(
+        url,
+        "SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' \
+         AND tbl_name IN ('matches', 'match_items') AND sql IS NOT NULL ORDER BY name",
+    )
+    .await
+}
+
+/// A store whose runs take the bulk-load path whenever they bring more matches than it holds.
+async fn bulk_loading(url: &str) -> Store {
+    Store::open(url).await.expect("store opens").with_test_hooks(TestHooks::new().bulk_load_from(1))
+}
+
+/// The bulk-load path (secondary indexes dropped, rows upserted, indexes built again) leaves the
+/// same store as the row-by-row path: the same rows, and the same indexes, defined as the
+/// migrations define them.
+#[tokio::test]
+async fn bulk_load_writes_what_row_by_row_writes() {
+    let (_bulk_dir, bulk_url) = fresh();
+    let (_rows_dir, rows_url) = fresh();
+    let bulk = bulk_loading(&bulk_url).await;
+    let rows = Store::open(&rows_url).await.expect("store opens");
+    let migrated = secondary_indexes(&rows_url).await;
+    assert_eq!(migrated.len(), 5, "four indexes on matches, one on match_items: {migrated:?}");
+    // R1 (2 matches into an empty store) and R2 (3 matches, 2 stored) take the bulk path on the
+    // first store; R3 (2 matches, 3 stored) does not. R2 keeps M1 and M2, R3 supersedes M3.
+    for run in [night_one("R1", 2), second_like("R2", 3), night_one("R3", 4)] {
+        let bulk_summary = bulk.write_run(&run).await.expect("bulk-load write");
+        let rows_summary = rows.write_run(&run).await.expect("row-by-row write");
+        assert_eq!(bulk_summary, rows_summary, "run {}", run.header.run_id);
+    }
+    assert_eq!(snapshot(&bulk).await, snapshot(&rows).await);
+    assert_eq!(secondary_indexes(&bulk_url).await, migrated);
+    assert_eq!(secondary_indexes(&rows_url).await, migrated);
+}
+
+/// A run that fails after its bulk load dropped the indexes leaves them, and every row, as they were.
+#[tokio::test]
+async fn failed_bulk_load_leaves_the_indexes() {
+    let (_dir, url) = fresh();
+    let store = bulk_loading(&url).await;
+    store.write_run(&night_one("R1", 2)).await.expect("first run");
+    let before = snapshot(&store).await;
+    let indexes = secondary_indexes(&url).await;
+
+    // Three matches against two stored: the bulk path. Case C3 lists an item twice, which fails
+    // the write after the matches are upserted and the indexes built again.
+    let mut broken = second_like("R2", 3);
+    broken.matches.push(matched("M4", day(10), vec![stmt("S4"), mv("L5")]));
+    broken.cases.push(case("C3", "duplicate", day(12), vec![stmt("S7"), stmt("S7")]));
+    let error = store.write_run(&broken).await.expect_err("duplicate item must fail");
+    assert!(matches!(error, StoreError::Database { .. }), "got {error:?}");
+    assert_eq!(snapshot(&store).await, before);
+    assert_eq!(secondary_indexes(&url).await, indexes);
 }
