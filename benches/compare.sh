@@ -25,7 +25,8 @@
 # One command for the whole curve (issue 7), e.g.
 #   benches/compare.sh 100000=/tmp/gen100000 300000=/tmp/gen300000 1000000=/tmp/gen1m 3000000=/tmp/gen3000000
 # The notes of each `recon run` give its stages from the run's own debug log: read, reconcile, rows
-# mapped, matches upsert, cases upsert and the commit, and the time per statement line.
+# mapped, matches upsert, the index builds of a bulk load ("indexes", when the run took that path),
+# cases upsert and the commit, and the time per statement line.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -131,7 +132,9 @@ written, last_step = at("run written"), at("write_run: quarantine written")
 commit = (written - last_step).total_seconds() if written and last_step else float("nan")
 print(f"{float(sys.argv[3]) / lines * 1e6:.0f} us/line; read {t['read_ms'] / 1000:.1f}s "
       f"reconcile {t['reconcile_ms'] / 1000:.1f}s mapped {ms('run rows mapped'):.1f}s "
-      f"matches {ms('write_run: matches upserted'):.1f}s cases {ms('write_run: cases upserted'):.1f}s "
+      f"matches {ms('write_run: matches upserted'):.1f}s "
+      + (f"indexes {ms('write_run: deferred indexes built'):.1f}s " if 'deferred indexes built' in log else "")
+      + f"cases {ms('write_run: cases upserted'):.1f}s "
       f"commit {commit:.1f}s")
 EOF
 )
