@@ -7,6 +7,7 @@
 //! case, KPI or quarantine row.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -122,17 +123,34 @@ async fn execute(
     if let Written::Now(summary) = written {
         report.store = Some(summary);
     }
-    print!("{}", report::render(&report, settings));
+    let mut text = report::render(&report, settings);
     if let Written::ByEarlierAttempt = written {
-        println!(
+        text.push_str(&format!(
             "Store: run {} was committed by an earlier attempt whose acknowledgement was lost; \
-             nothing was written twice",
+             nothing was written twice\n",
             identity.run_id
-        );
+        ));
     }
+    print_committed_report(&identity.run_id, &text);
     let exit = if below_threshold(&report.kpi) { Exit::BelowThreshold } else { Exit::Done };
     tracing::info!(count_rate = %run_write.kpi.count_rate, exit_code = exit.code(), "run finished");
     Ok(exit)
+}
+
+/// Prints the report of a committed run. A stdout that cannot take it (a full disk, a closed pipe)
+/// does not change the run's outcome or exit code, which cron and alerts read: the run, its KPI and
+/// its cases are in the store (`recon kpi`, `recon cases list`). The failure is logged as an error,
+/// where `print!` would have panicked after the commit and exited with 101.
+fn print_committed_report(run_id: &str, text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        tracing::error!(
+            run_id,
+            %error,
+            "the run is committed, but its report could not be written to stdout; \
+             `recon kpi` and `recon cases list` read its KPI and cases from the store"
+        );
+    }
 }
 
 /// The lines of active manual matches in the store: a person matched them, so the tiers leave them

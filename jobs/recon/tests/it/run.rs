@@ -3,9 +3,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use recon_store::MatchRecord;
+use recon_store::{MatchRecord, RunStatus};
 
-use crate::support::{Workspace, column, csv_rows, demo, run};
+use crate::support::{Ran, Workspace, column, csv_rows, demo, run};
 
 const RULES: [&str; 7] = [
     "fingerprint",
@@ -258,4 +258,21 @@ fn counterpart_lines_dropped_at_read_are_still_counted() {
     let parts = ["moves_in_scope", "moves_draft", "moves_cancelled", "moves_not_bank_account"];
     let sum: u64 = parts.iter().map(|part| reconciled[part].as_u64().unwrap()).sum();
     assert_eq!(sum, reconciled["moves_total"].as_u64().unwrap(), "{counts}");
+}
+
+/// A stdout that cannot take the report (`/dev/full`: every write fails with "no space left on
+/// device") leaves the committed run as it is: the KPI's exit code, the run in the store, and the
+/// failure logged, instead of a panic after the commit.
+#[test]
+fn report_that_cannot_be_printed_keeps_the_committed_run_and_its_exit_code() {
+    let workspace = Workspace::new();
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let mut command = workspace.run_command(&demo("neon_statement_lines.csv"), &demo("odoo_move_lines.csv"), &[]);
+    let ran = Ran::from(command.stdout(full).output().expect("recon runs")).expect_code(3);
+    assert!(ran.stderr.contains("its report could not be written to stdout"), "stderr:\n{}", ran.stderr);
+    assert!(!ran.stderr.contains("panicked"), "stderr:\n{}", ran.stderr);
+    let contents = workspace.contents();
+    assert_eq!(contents.runs.len(), 1);
+    assert_eq!(contents.runs[0].status, RunStatus::Succeeded);
+    assert!(!contents.matches.is_empty() && !contents.cases.is_empty());
 }
