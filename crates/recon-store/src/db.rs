@@ -196,28 +196,6 @@ impl Conn<'_> {
         tail: &str,
         rows: Vec<Vec<Param>>,
     ) -> Result<u64, sqlx::Error> {
-        self.insert_rows(head, tail, rows, Staging::WhenLarge).await
-    }
-
-    /// [`Conn::insert_batched`] without the staging table on SQLite: for tables with no index but
-    /// their primary key, filled in key order (see `write::defer_indexes_for_bulk_load`), where
-    /// each statement only appends and the statement journal has nothing to copy.
-    pub(crate) async fn insert_unstaged(
-        &mut self,
-        head: &str,
-        tail: &str,
-        rows: Vec<Vec<Param>>,
-    ) -> Result<u64, sqlx::Error> {
-        self.insert_rows(head, tail, rows, Staging::Never).await
-    }
-
-    async fn insert_rows(
-        &mut self,
-        head: &str,
-        tail: &str,
-        rows: Vec<Vec<Param>>,
-        staging: Staging,
-    ) -> Result<u64, sqlx::Error> {
         let Some(width) = rows.first().map(Vec::len) else {
             return Ok(0);
         };
@@ -226,8 +204,10 @@ impl Conn<'_> {
             Conn::Sqlite(conn) => conn,
         };
         let per_statement = (SQLITE_MAX_PARAMS / width.max(1)).clamp(1, SQLITE_ROWS_PER_STATEMENT);
-        if rows.len() <= per_statement || staging == Staging::Never {
-            return insert_values(conn, head, tail, rows, width, per_statement).await;
+        if rows.len() <= per_statement {
+            let sql = sqlite_placeholders(&format!("{head} VALUES {} {tail}", values_list(rows.len(), width)));
+            let params = rows.into_iter().flatten().collect();
+            return Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut **conn).await?.rows_affected());
         }
         let stage = stage_rows(conn, rows, width, per_statement).await?;
         // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
@@ -236,15 +216,6 @@ impl Conn<'_> {
         sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut **conn).await?;
         Ok(affected)
     }
-}
-
-/// Whether [`Conn::insert_rows`] may go through a staging table on SQLite.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Staging {
-    /// When the rows take more than one statement (see [`stage_rows`]).
-    WhenLarge,
-    /// Never: straight into the table, one multi-row statement after another.
-    Never,
 }
 
 /// Puts `rows` into an empty staging table of this connection (`temp.recon_stage_{width}`, no
@@ -270,31 +241,17 @@ async fn stage_rows(
         .execute(&mut *conn)
         .await?;
     sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
-    insert_values(conn, &format!("INSERT INTO temp.{stage} ({columns})"), "", rows, width, per_statement).await?;
-    Ok(stage)
-}
-
-/// `rows` as multi-row `INSERT ... VALUES` statements of `per_statement` rows (the last one
-/// shorter); returns rows affected.
-async fn insert_values(
-    conn: &mut SqliteConnection,
-    head: &str,
-    tail: &str,
-    rows: Vec<Vec<Param>>,
-    width: usize,
-    per_statement: usize,
-) -> Result<u64, sqlx::Error> {
-    let statement = |rows: usize| sqlite_placeholders(&format!("{head} VALUES {} {tail}", values_list(rows, width)));
+    let head = format!("INSERT INTO temp.{stage} ({columns})");
+    let statement = |rows: usize| sqlite_placeholders(&format!("{head} VALUES {}", values_list(rows, width)));
     let full = statement(per_statement);
-    let mut affected = 0;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
         let sql = if chunk.len() == per_statement { full.clone() } else { statement(chunk.len()) };
         let params = chunk.into_iter().flatten().collect();
-        affected += bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *conn).await?.rows_affected();
+        bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *conn).await?;
     }
-    Ok(affected)
+    Ok(stage)
 }
 
 /// `c0, c1, ...`: the columns of a staging table of `width` (see [`stage_rows`]).

@@ -85,7 +85,7 @@ async fn write_all_with_hooks(
     step.done("active matches in scope read");
     let bulk_from = hooks.and_then(TestHooks::bulk_load_threshold).unwrap_or(BULK_LOAD_MIN_MATCHES);
     let deferred = defer_indexes_for_bulk_load(conn, run_id, run.matches.len(), bulk_from).await?;
-    upsert_matches(conn, header, &run.matches, !deferred.is_empty(), &mut summary).await?;
+    upsert_matches(conn, header, &run.matches, &mut summary).await?;
     step.done("matches upserted");
     if !deferred.is_empty() {
         build_deferred_indexes(conn, run_id, deferred).await?;
@@ -367,13 +367,10 @@ async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec
     Ok(())
 }
 
-/// Upserts `matches` in rounds (see [`MATCHES_PER_ROUND`]). `bulk`: the tables have no index but
-/// their primary keys (see [`defer_indexes_for_bulk_load`]), so rows go straight in, unstaged.
 async fn upsert_matches(
     conn: &mut Conn<'_>,
     header: &RunHeader,
     matches: &[MatchWrite],
-    bulk: bool,
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
     const HEAD: &str = "INSERT INTO matches (match_id, rule, review, status, account, business_date, amount, \
@@ -410,15 +407,10 @@ async fn upsert_matches(
                 Some(_) => summary.matches_kept += 1,
             }
         }
-        const ITEMS_HEAD: &str = "INSERT INTO match_items (match_id, side, item_id)";
-        if bulk { conn.insert_unstaged(HEAD, TAIL, rows).await } else { conn.insert_batched(HEAD, TAIL, rows).await }
-            .map_err(StoreError::db("write_run: upsert matches", run_id))?;
-        if bulk {
-            conn.insert_unstaged(ITEMS_HEAD, "", new_items).await
-        } else {
-            conn.insert_batched(ITEMS_HEAD, "", new_items).await
-        }
-        .map_err(StoreError::db("write_run: insert match_items", run_id))?;
+        conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert matches", run_id))?;
+        conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
+            .await
+            .map_err(StoreError::db("write_run: insert match_items", run_id))?;
     }
     Ok(())
 }
