@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use recon_store::{Store, StoreError, TestHooks};
+use recon_store::{RunWrite, Store, StoreError, TestHooks};
 use tempfile::TempDir;
 
-use crate::fixtures::{case, day, matched, mv, night_one, stmt};
+use crate::fixtures::{day, matched, mv, night_one, stmt};
 use crate::migrations::query;
 use crate::scenarios::{self, all_scenarios, second_like, snapshot};
 
@@ -64,9 +64,29 @@ async fn secondary_indexes(url: &str) -> Vec<String> {
     .await
 }
 
+/// SQLite's schema version: it moves whenever a run drops and builds indexes, so a test can tell
+/// which path a run took.
+async fn schema_version(url: &str) -> String {
+    query(url, "SELECT CAST(schema_version AS TEXT) FROM pragma_schema_version").await.concat()
+}
+
 /// A store whose runs take the bulk-load path whenever they bring more matches than it holds.
 async fn bulk_loading(url: &str) -> Store {
     Store::open(url).await.expect("store opens").with_test_hooks(TestHooks::new().bulk_load_from(1))
+}
+
+/// Night one plus `extra` matches, one in three a settlement of three Odoo lines (so
+/// `match_items` gets rows too), enough for several statements per table.
+fn bigger_night(run_id: &str, hour: u32, extra: usize) -> RunWrite {
+    let mut night = second_like(run_id, hour);
+    night.matches.extend((0..extra).map(|i| {
+        let mut items = vec![stmt(&format!("BS{i}")), mv(&format!("BL{i}"))];
+        if i % 3 == 0 {
+            items.extend([mv(&format!("BL{i}b")), mv(&format!("BL{i}c"))]);
+        }
+        matched(&format!("MB{i:04}"), day(10), items)
+    }));
+    night
 }
 
 /// The bulk-load path (secondary indexes dropped, rows upserted, indexes built again) leaves the
@@ -80,19 +100,30 @@ async fn bulk_load_writes_what_row_by_row_writes() {
     let rows = Store::open(&rows_url).await.expect("store opens");
     let migrated = secondary_indexes(&rows_url).await;
     assert_eq!(migrated.len(), 5, "four indexes on matches, one on match_items: {migrated:?}");
-    // R1 (2 matches into an empty store) and R2 (3 matches, 2 stored) take the bulk path on the
-    // first store; R3 (2 matches, 3 stored) does not. R2 keeps M1 and M2, R3 supersedes M3.
-    for run in [night_one("R1", 2), second_like("R2", 3), night_one("R3", 4)] {
+    // On the first store: R1 (2 matches into an empty store) and R2 (3 matches, 2 stored) take
+    // the bulk path; R3 (3 matches, 3 stored) and R4 (2 matches) do not; R5 (603 matches, 3 stored)
+    // does, with several statements per table. R2 keeps M1 and M2, R4 supersedes M3, R5 revives it.
+    let nights = [
+        (night_one("R1", 2), true),
+        (second_like("R2", 3), true),
+        (second_like("R3", 4), false),
+        (night_one("R4", 5), false),
+        (bigger_night("R5", 6, 600), true),
+    ];
+    for (run, bulk_path) in nights {
+        let version = schema_version(&bulk_url).await;
         let bulk_summary = bulk.write_run(&run).await.expect("bulk-load write");
         let rows_summary = rows.write_run(&run).await.expect("row-by-row write");
         assert_eq!(bulk_summary, rows_summary, "run {}", run.header.run_id);
+        assert_eq!(schema_version(&bulk_url).await != version, bulk_path, "bulk path taken by {}", run.header.run_id);
     }
     assert_eq!(snapshot(&bulk).await, snapshot(&rows).await);
     assert_eq!(secondary_indexes(&bulk_url).await, migrated);
     assert_eq!(secondary_indexes(&rows_url).await, migrated);
 }
 
-/// A run that fails after its bulk load dropped the indexes leaves them, and every row, as they were.
+/// A run that fails while its bulk load has the indexes dropped (a settlement lists one Odoo
+/// line twice, which `match_items` refuses) leaves the schema and every row as they were.
 #[tokio::test]
 async fn failed_bulk_load_leaves_the_indexes() {
     let (_dir, url) = fresh();
@@ -100,14 +131,14 @@ async fn failed_bulk_load_leaves_the_indexes() {
     store.write_run(&night_one("R1", 2)).await.expect("first run");
     let before = snapshot(&store).await;
     let indexes = secondary_indexes(&url).await;
+    let version = schema_version(&url).await;
 
-    // Three matches against two stored: the bulk path. Case C3 lists an item twice, which fails
-    // the write after the matches are upserted and the indexes built again.
     let mut broken = second_like("R2", 3);
-    broken.matches.push(matched("M4", day(10), vec![stmt("S4"), mv("L5")]));
-    broken.cases.push(case("C3", "duplicate", day(12), vec![stmt("S7"), stmt("S7")]));
-    let error = store.write_run(&broken).await.expect_err("duplicate item must fail");
+    broken.matches.push(matched("M4", day(10), vec![stmt("S4"), mv("L5"), mv("L5")]));
+    let error = store.write_run(&broken).await.expect_err("an item listed twice must fail");
     assert!(matches!(error, StoreError::Database { .. }), "got {error:?}");
+    assert!(error.to_string().contains("match_items"), "the error names the step: {error}");
     assert_eq!(snapshot(&store).await, before);
     assert_eq!(secondary_indexes(&url).await, indexes);
+    assert_eq!(schema_version(&url).await, version, "the drop was rolled back with the run");
 }
