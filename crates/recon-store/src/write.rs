@@ -519,6 +519,12 @@ async fn supersede_matches(
 
 // ---------------------------------------------------------------- cases
 
+/// Cases written per round of [`upsert_cases`], as [`MATCHES_PER_ROUND`] for matches. A case's
+/// row is about ten times a match's (its evidence averaged 1.5 KB of JSON in the 10 M night), so a
+/// round's parameters are some tens of megabytes, where the night's 360 k cases at once were most of
+/// a gigabyte.
+const CASES_PER_ROUND: usize = 16_384;
+
 async fn upsert_cases(
     conn: &mut Conn<'_>,
     header: &RunHeader,
@@ -538,24 +544,27 @@ async fn upsert_cases(
     let run_id = header.run_id.as_str();
     let mut sorted: Vec<&CaseWrite> = cases.iter().collect();
     sorted.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
-    let ids: Vec<&str> = sorted.iter().map(|c| c.case_id.as_str()).collect();
-    let existing = existing_statuses(conn, "cases", "case_id", &ids, run_id).await?;
-    let mut rows = Vec::with_capacity(cases.len());
-    let mut new_items = Vec::new();
-    let mut events = Vec::with_capacity(cases.len());
-    for c in sorted {
-        let event = case_event(existing.get(&c.case_id).map(String::as_str), summary);
-        if event == CaseEventKind::Opened {
-            new_items.extend(case_item_rows(c));
+    for round in sorted.chunks(CASES_PER_ROUND) {
+        let ids: Vec<&str> = round.iter().map(|c| c.case_id.as_str()).collect();
+        let existing = existing_statuses(conn, "cases", "case_id", &ids, run_id).await?;
+        // A case's row carries its evidence and external ids as JSON: built on every core while
+        // SQLite's worker thread waits for them.
+        let rows = round.par_iter().map(|c| case_row(header, c)).collect::<Result<Vec<_>, StoreError>>()?;
+        let mut new_items = Vec::new();
+        let mut events = Vec::with_capacity(round.len());
+        for c in round {
+            let event = case_event(existing.get(&c.case_id).map(String::as_str), summary);
+            if event == CaseEventKind::Opened {
+                new_items.extend(case_item_rows(c));
+            }
+            events.push(event_row(&c.case_id, header, event, None));
         }
-        events.push(event_row(&c.case_id, header, event, None));
-        rows.push(case_row(header, c)?);
+        conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert cases", run_id))?;
+        conn.insert_batched("INSERT INTO case_items (case_id, side, item_id, fingerprint)", "", new_items)
+            .await
+            .map_err(StoreError::db("write_run: insert case_items", run_id))?;
+        insert_events(conn, events).await.map_err(StoreError::db("write_run: insert case_events", run_id))?;
     }
-    conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert cases", run_id))?;
-    conn.insert_batched("INSERT INTO case_items (case_id, side, item_id, fingerprint)", "", new_items)
-        .await
-        .map_err(StoreError::db("write_run: insert case_items", run_id))?;
-    insert_events(conn, events).await.map_err(StoreError::db("write_run: insert case_events", run_id))?;
     Ok(())
 }
 

@@ -431,12 +431,12 @@ pub async fn migrations_are_listed(url: &str) {
 }
 
 pub async fn large_run_is_batched(url: &str) {
-    // More than one round of `upsert_matches` (65,536), more than one statement on both
-    // backends, and on SQLite the staging table of every width used twice (matches, items,
-    // cases, events) and emptied in between. One match in ten is a settlement of three
-    // journal items, so `match_items` gets rows too; the others are pairs.
+    // More than one round of `upsert_matches` (65,536) and of `upsert_cases` (16,384), more
+    // than one statement on both backends, and on SQLite the staging table of every width used
+    // twice (matches, items, cases, events) and emptied in between. One match in ten is a
+    // settlement of three journal items, so `match_items` gets rows too; the others are pairs.
     const MATCHES: usize = 70_000;
-    const CASES: usize = 5_000;
+    const CASES: usize = 20_000;
     let items = |i: usize| {
         let mut items = vec![stmt(&format!("S{i}")), mv(&format!("L{i}"))];
         if i.is_multiple_of(10) {
@@ -471,6 +471,11 @@ pub async fn large_run_is_batched(url: &str) {
     assert!(matches.iter().all(|m| m.first_run_id == "R1" && m.last_run_id == "R2" && m.items.len() >= 2));
     let counts = store.open_case_counts_by_kind().await.expect("counts");
     assert_eq!(counts.get("unmatched_move"), Some(&(CASES as u64)));
+    for case_id in ["C00000", "C16384", "C19999"] {
+        let detail = case_detail(&store, case_id).await;
+        assert_eq!(events(&detail), [CaseEventKind::Opened, CaseEventKind::Seen], "events of {case_id}");
+        assert_eq!(detail.items.len(), 1, "items of {case_id}");
+    }
 }
 
 pub async fn invalid_input_is_refused(url: &str) {
