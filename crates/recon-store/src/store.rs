@@ -27,6 +27,8 @@ static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite page cache per connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 256 * 1024;
+/// Page size of a new SQLite store (SQLite's default is 4 KiB; an existing store keeps its own).
+const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
 
 /// The `application_name` of the store's PostgreSQL connections when the URL names none:
 /// it shows in `pg_stat_activity` (and `pg_terminate_backend` tests pick connections by it).
@@ -207,6 +209,7 @@ async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
     }
     let options = quiet_slow_statements(options)
         .create_if_missing(true)
+        .page_size(SQLITE_PAGE_SIZE)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
