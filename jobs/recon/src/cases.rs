@@ -9,6 +9,7 @@ use recon_store::{CaseClosure, CaseDetail, CaseFilter, CaseResolution, Store};
 
 use crate::cli::{CaseFilterArgs, ResolveArgs};
 use crate::exit::{Exit, bad_input};
+use crate::stdout;
 use crate::terminal::{TextTable, grouped, redact_url};
 
 /// Opens the store, naming it (without password) on failure; a transient failure (a Neon compute
@@ -64,7 +65,7 @@ pub async fn list(args: &CaseFilterArgs, store_url: &str) -> Result<Exit> {
     let store = open_existing_store(store_url).await?;
     let cases = store.cases(&filter).await.context("listing cases")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&cases).context("serializing cases")?);
+        stdout::write(&(serde_json::to_string_pretty(&cases).context("serializing cases")? + "\n"))?;
         return Ok(Exit::Done);
     }
     let mut table = TextTable::new(&["CASE", "KIND", "STATUS", "ACCOUNT", "DATE", ">AMOUNT", "CUR", "SUMMARY"]);
@@ -80,8 +81,7 @@ pub async fn list(args: &CaseFilterArgs, store_url: &str) -> Result<Exit> {
             case.summary.clone(),
         ]);
     }
-    print!("{}", table.render(0));
-    println!("{} case(s)", cases.len());
+    stdout::write(&format!("{}{} case(s)\n", table.render(0), cases.len()))?;
     Ok(Exit::Done)
 }
 
@@ -94,9 +94,9 @@ pub async fn show(case_id: &str, json: bool, store_url: &str) -> Result<Exit> {
         .context("reading the case")?
         .ok_or_else(|| bad_input(format!("case {case_id} not found")))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&detail).context("serializing the case")?);
+        stdout::write(&(serde_json::to_string_pretty(&detail).context("serializing the case")? + "\n"))?;
     } else {
-        print!("{}", render_detail(&detail)?);
+        stdout::write(&render_detail(&detail)?)?;
     }
     Ok(Exit::Done)
 }
@@ -164,7 +164,11 @@ pub async fn resolve(args: &ResolveArgs, store_url: &str) -> Result<Exit> {
     store.resolve_case(&resolution).await.with_context(|| format!("closing case {}", args.case_id))?;
     tracing::info!(case_id = %args.case_id, operator = %resolution.operator, ?closure, "case closed");
     let word = if args.ignore { "ignored" } else { "resolved" };
-    println!("case {} {word} by {}", args.case_id, resolution.operator);
+    stdout::write_done(
+        &format!("case {} {word} by {}\n", args.case_id, resolution.operator),
+        &format!("case {} is {word}", args.case_id),
+        "`recon cases show` reads it from the store",
+    );
     Ok(Exit::Done)
 }
 
@@ -172,10 +176,11 @@ pub async fn resolve(args: &ResolveArgs, store_url: &str) -> Result<Exit> {
 pub async fn migrate(store_url: &str) -> Result<Exit> {
     let store = open_store(store_url).await?;
     let applied = store.applied_migrations().await.context("listing applied migrations")?;
-    println!("store {} ({})", redact_url(store_url), store.backend_name());
+    let mut text = format!("store {} ({})\n", redact_url(store_url), store.backend_name());
     for migration in &applied {
-        println!("  applied {:04} {}", migration.version, migration.description);
+        text.push_str(&format!("  applied {:04} {}\n", migration.version, migration.description));
     }
-    println!("{} migration(s) applied", applied.len());
+    text.push_str(&format!("{} migration(s) applied\n", applied.len()));
+    stdout::write_done(&text, "the store's migrations are applied", "`recon migrate` lists them again");
     Ok(Exit::Done)
 }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use crate::cli::{AmountFormatArg, ExplainArgs};
 use crate::config;
 use crate::exit::Exit;
+use crate::stdout;
 
 /// The zone, calendar and default currency explain reads with.
 struct Reading {
@@ -40,7 +41,7 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
         None => Reading { zone: DEFAULT_ZONE, calendar: BankingCalendar::mexico_default(), currency: Currency::MXN },
     };
     let (output, failed) = explanation(args, &context);
-    println!("{}", serde_json::to_string_pretty(&output).context("serializing the explanation")?);
+    stdout::write(&(serde_json::to_string_pretty(&output).context("serializing the explanation")? + "\n"))?;
     Ok(if failed { Exit::BadInput } else { Exit::Done })
 }
 

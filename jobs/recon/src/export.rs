@@ -11,6 +11,7 @@ use recon_store::{CaseFilter, ItemSide, MatchFilter, Store};
 use crate::cases::open_existing_store;
 use crate::cli::{ExportWhat, FormatArg};
 use crate::exit::{Exit, bad_input};
+use crate::stdout;
 
 /// Columns of the matches export: one row per Odoo line of a match.
 pub const MATCH_COLUMNS: [&str; 13] = [
@@ -52,7 +53,11 @@ pub async fn export(what: ExportWhat, format: Option<FormatArg>, out: &Path, sto
     };
     written.with_context(|| format!("writing {}", out.display()))?;
     tracing::info!(rows = table.rows.len(), out = %out.display(), "exported");
-    println!("{} row(s) written to {}", table.rows.len(), out.display());
+    stdout::write_done(
+        &format!("{} row(s) written to {}\n", table.rows.len(), out.display()),
+        &format!("{} is written", out.display()),
+        "the file holds every row",
+    );
     Ok(Exit::Done)
 }
 

@@ -16,6 +16,7 @@ use crate::cases::open_existing_store;
 use crate::cli::KpiArgs;
 use crate::config;
 use crate::exit::{Exit, bad_input};
+use crate::stdout;
 use crate::terminal::{TextTable, grouped, percent};
 use recon_core::matching::rate;
 
@@ -133,11 +134,13 @@ pub async fn kpi(args: &KpiArgs, store_url: &str) -> Result<Exit> {
     if let Some(path) = &args.metrics_file {
         write_metrics(path, &summary)?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary).context("serializing the KPI")?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&summary).context("serializing the KPI")? + "\n"
     } else {
-        print!("{}", render(&summary));
-    }
+        render(&summary)
+    };
+    // The exit code is the KPI's verdict, which alerts read: a stdout that fails does not hide it.
+    stdout::write_done(&text, "the KPI is read", "the exit code says whether it is below the threshold");
     Ok(if summary.below_threshold { Exit::BelowThreshold } else { Exit::Done })
 }
 

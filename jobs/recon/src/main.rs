@@ -27,6 +27,7 @@ mod report_html;
 mod run;
 mod scope;
 mod sources;
+mod stdout;
 mod store_retry;
 mod terminal;
 

@@ -25,6 +25,7 @@ use crate::manual_decisions::{self, DecisionKind, ManualScope};
 use crate::manual_plan::{self, DecisionsRecord, Operators, Plan, RunIdentity, StoreState};
 use crate::manual_report::{self, Preview, ReportContext};
 use crate::scope::DateRange;
+use crate::stdout;
 use crate::terminal::{TextTable, redact_url};
 
 /// `recon manual ...`.
@@ -235,15 +236,16 @@ async fn propose(args: &ProposeArgs, store_url: &str) -> Result<Exit> {
     let plan = plan_for(&settings, &scope, &decisions, inputs, &store, "proposed").await?;
     let preview = Preview::new(&plan, &settings, &decisions.record);
     let text = manual_report::dry_run_text(&preview);
-    print!("{text}");
     if !settings.four_eyes {
-        println!(
-            "\nDry run: nothing was written. Four-eyes is off in the configuration: apply these decisions with \
-             `recon manual apply --decisions {} ...` (same inputs and scope).",
+        stdout::write(&format!(
+            "{text}\nDry run: nothing was written. Four-eyes is off in the configuration: apply these decisions with \
+             `recon manual apply --decisions {} ...` (same inputs and scope).\n",
             decisions.record.file
-        );
+        ))?;
         return Ok(Exit::Done);
     }
+    // Before anything is stored: an operator who cannot see the preview stores nothing.
+    stdout::write(&text)?;
     let proposed_at = Utc::now();
     let proposal = ProposalWrite {
         proposal_id: new_id("P", proposed_at),
@@ -264,10 +266,14 @@ async fn propose(args: &ProposeArgs, store_url: &str) -> Result<Exit> {
         proposal_note: args.note.clone(),
     };
     store.create_proposal(&proposal).await.context("storing the proposal")?;
-    println!(
-        "\nProposal {} stored: nothing is applied until a different operator runs \
-         `recon manual approve {} --operator NAME`, and then `recon manual apply {} --operator NAME --config ...`.",
-        proposal.proposal_id, proposal.proposal_id, proposal.proposal_id
+    stdout::write_done(
+        &format!(
+            "\nProposal {} stored: nothing is applied until a different operator runs \
+             `recon manual approve {} --operator NAME`, and then `recon manual apply {} --operator NAME --config ...`.\n",
+            proposal.proposal_id, proposal.proposal_id, proposal.proposal_id
+        ),
+        &format!("proposal {} is stored", proposal.proposal_id),
+        "`recon manual list` and `recon manual show` read it from the store",
     );
     Ok(Exit::Done)
 }
@@ -284,13 +290,17 @@ async fn approve(args: &ApproveArgs, store_url: &str) -> Result<Exit> {
     };
     store.approve_proposal(&approval).await.with_context(|| format!("approving proposal {}", args.proposal_id))?;
     let stored = proposal_record(&store, &args.proposal_id).await?;
-    println!(
-        "proposal {} approved by {} (proposed by {} at {}); apply it with `recon manual apply {} --operator NAME --config ...`",
-        args.proposal_id,
-        approval.approved_by,
-        stored.proposal.proposed_by,
-        stored.proposal.proposed_at.format("%Y-%m-%d %H:%M:%S UTC"),
-        args.proposal_id
+    stdout::write_done(
+        &format!(
+            "proposal {} approved by {} (proposed by {} at {}); apply it with `recon manual apply {} --operator NAME --config ...`\n",
+            args.proposal_id,
+            approval.approved_by,
+            stored.proposal.proposed_by,
+            stored.proposal.proposed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            args.proposal_id
+        ),
+        &format!("proposal {} is approved", args.proposal_id),
+        "`recon manual show` reads it from the store",
     );
     Ok(Exit::Done)
 }
@@ -462,7 +472,8 @@ async fn apply(args: &ApplyArgs, store_url: &str) -> Result<Exit> {
     let plan = plan_for(&settings, &source.scope, &source.decisions, inputs, &store, "applied").await?;
     let preview = Preview::new(&plan, &settings, &source.decisions.record);
     let text = manual_report::dry_run_text(&preview);
-    print!("{text}");
+    // Before anything is written: an operator who cannot see the preview applies nothing.
+    stdout::write(&text)?;
     let identity = RunIdentity { run_id: run_id.clone(), started_at, finished_at: Utc::now() };
     let proposal = if source.direct {
         ManualProposal::New(Box::new(direct_proposal(&source, &settings, &plan, &preview, &text)?))
@@ -493,16 +504,20 @@ async fn apply(args: &ApplyArgs, store_url: &str) -> Result<Exit> {
     lock.release().await.context("releasing the run lock")?;
     write_report(&report_path, &markdown, &source.operators.proposal_id)?;
     let (matches, ignores) = count_decisions(&plan);
-    println!(
-        "\nApplied {} as manual run {run_id}: {matches} manual match(es), {ignores} ignored line(s); cases {} resolved, \
-         {} ignored, {} reopened, {} opened; ignore dispositions withdrawn {}.\nReport: {}",
-        source.operators.proposal_id,
-        summary.cases_resolved,
-        summary.cases_ignored,
-        summary.cases_reopened,
-        summary.run.cases_opened,
-        summary.matches_withdrawn,
-        report_path.display()
+    stdout::write_done(
+        &format!(
+            "\nApplied {} as manual run {run_id}: {matches} manual match(es), {ignores} ignored line(s); cases {} resolved, \
+             {} ignored, {} reopened, {} opened; ignore dispositions withdrawn {}.\nReport: {}\n",
+            source.operators.proposal_id,
+            summary.cases_resolved,
+            summary.cases_ignored,
+            summary.cases_reopened,
+            summary.run.cases_opened,
+            summary.matches_withdrawn,
+            report_path.display()
+        ),
+        &format!("manual run {run_id} is committed"),
+        &format!("its report is {}", report_path.display()),
     );
     tracing::info!(run_id = %run_id, proposal_id = %source.operators.proposal_id, ?summary, "manual run applied");
     Ok(Exit::Done)
@@ -570,7 +585,7 @@ async fn list(args: &ListArgs, store_url: &str) -> Result<Exit> {
     });
     let proposals = store.proposals(&ProposalFilter { status, limit: None }).await.context("listing proposals")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&proposals).context("serializing proposals")?);
+        stdout::write(&(serde_json::to_string_pretty(&proposals).context("serializing proposals")? + "\n"))?;
         return Ok(Exit::Done);
     }
     let mut table = TextTable::new(&[
@@ -596,8 +611,7 @@ async fn list(args: &ListArgs, store_url: &str) -> Result<Exit> {
             proposal.decisions_file.clone(),
         ]);
     }
-    print!("{}", table.render(0));
-    println!("{} proposal(s)", proposals.len());
+    stdout::write(&format!("{}{} proposal(s)\n", table.render(0), proposals.len()))?;
     Ok(Exit::Done)
 }
 
@@ -606,7 +620,7 @@ async fn show(args: &ShowArgs, store_url: &str) -> Result<Exit> {
     let store = open_existing_store(store_url).await?;
     let record = proposal_record(&store, &args.proposal_id).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&record).context("serializing the proposal")?);
+        stdout::write(&(serde_json::to_string_pretty(&record).context("serializing the proposal")? + "\n"))?;
         return Ok(Exit::Done);
     }
     if args.report {
@@ -614,10 +628,10 @@ async fn show(args: &ShowArgs, store_url: &str) -> Result<Exit> {
             .report_markdown
             .as_deref()
             .ok_or_else(|| bad_input(format!("proposal {} is {}: no report yet", args.proposal_id, record.status)))?;
-        print!("{report}");
+        stdout::write(report)?;
         return Ok(Exit::Done);
     }
-    print!("{}", render_record(&record));
+    stdout::write(&render_record(&record))?;
     Ok(Exit::Done)
 }
 

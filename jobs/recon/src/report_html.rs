@@ -18,6 +18,7 @@ use recon_store::{CaseFilter, CaseStatus};
 use crate::cases::open_existing_store;
 use crate::config;
 use crate::exit::{Exit, bad_input};
+use crate::stdout;
 use crate::terminal::percent;
 
 /// `recon report`.
@@ -67,15 +68,19 @@ pub async fn report(args: &ReportArgs, store_url: &str) -> Result<Exit> {
     let data = ReportData::from_records(&kpi, &cases, threshold, Utc::now(), args.from, args.to, &title)
         .map_err(|error| bad_input(error.to_string()))?;
     write_atomically(&args.html, &render_html(&data))?;
-    println!(
-        "report written to {}: count rate {} over {} account(s) and {} business date(s) (alert below {}); {} open case(s); {} data problem(s)",
-        args.html.display(),
-        percent(data.lines.count_rate()),
-        data.accounts.len(),
-        data.business_dates.len(),
-        percent(Some(threshold)),
-        data.open_cases.total(),
-        data.problems.len()
+    stdout::write_done(
+        &format!(
+            "report written to {}: count rate {} over {} account(s) and {} business date(s) (alert below {}); {} open case(s); {} data problem(s)\n",
+            args.html.display(),
+            percent(data.lines.count_rate()),
+            data.accounts.len(),
+            data.business_dates.len(),
+            percent(Some(threshold)),
+            data.open_cases.total(),
+            data.problems.len()
+        ),
+        &format!("report {} is written", args.html.display()),
+        "open it to read the KPI",
     );
     Ok(Exit::Done)
 }

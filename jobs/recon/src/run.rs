@@ -7,7 +7,6 @@
 //! case, KPI or quarantine row.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -30,6 +29,7 @@ use crate::mapping::{self, Provenances};
 use crate::report::{self, RunReport, TopException};
 use crate::scope::{self, DateRange, SideCounts};
 use crate::sources::{Inputs, Sources};
+use crate::stdout;
 use crate::store_retry::{self, Written};
 use crate::terminal;
 
@@ -131,26 +131,15 @@ async fn execute(
             identity.run_id
         ));
     }
-    print_committed_report(&identity.run_id, &text);
+    // The run, its KPI and its cases are in the store whether or not the report can be printed.
+    stdout::write_done(
+        &text,
+        &format!("run {} is committed", identity.run_id),
+        "`recon kpi` and `recon cases list` read its KPI and cases from the store",
+    );
     let exit = if below_threshold(&report.kpi) { Exit::BelowThreshold } else { Exit::Done };
     tracing::info!(count_rate = %run_write.kpi.count_rate, exit_code = exit.code(), "run finished");
     Ok(exit)
-}
-
-/// Prints the report of a committed run. A stdout that cannot take it (a full disk, a closed pipe)
-/// does not change the run's outcome or exit code, which cron and alerts read: the run, its KPI and
-/// its cases are in the store (`recon kpi`, `recon cases list`). The failure is logged as an error,
-/// where `print!` would have panicked after the commit and exited with 101.
-fn print_committed_report(run_id: &str, text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        tracing::error!(
-            run_id,
-            %error,
-            "the run is committed, but its report could not be written to stdout; \
-             `recon kpi` and `recon cases list` read its KPI and cases from the store"
-        );
-    }
 }
 
 /// The lines of active manual matches in the store: a person matched them, so the tiers leave them

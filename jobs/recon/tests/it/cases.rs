@@ -2,7 +2,7 @@
 
 use polars::prelude::{DataFrame, ParquetReader, SerReader};
 
-use crate::support::{Workspace, column, run};
+use crate::support::{Ran, Workspace, column, full_stdout, run};
 
 fn read_parquet(path: &std::path::Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
@@ -16,6 +16,33 @@ fn cents_as_pesos_case(workspace: &Workspace) -> String {
     assert_eq!(cases.len(), 2);
     let case = cases.iter().find(|c| c["summary"].as_str().unwrap().contains("cents booked as pesos")).unwrap();
     case["case_id"].as_str().unwrap().to_owned()
+}
+
+/// A listing whose stdout fails exits 1 and says so, where `print!` would have panicked (101); a
+/// reader that went away (`recon cases list | head`) is no error; a case closed stays closed
+/// whether or not its confirmation can be printed, and the command exits 0.
+#[test]
+fn output_that_cannot_be_written_fails_a_listing_but_not_a_closed_case() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let listed = Ran::from(workspace.recon(&["cases", "list"]).stdout(full_stdout()).output().unwrap()).expect_code(1);
+    assert!(listed.stderr.contains("writing to standard output"), "{}", listed.stderr);
+    assert!(!listed.stderr.contains("panicked"), "{}", listed.stderr);
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let piped = Ran::from(workspace.recon(&["cases", "list"]).stdout(writer).output().unwrap()).expect_code(0);
+    assert!(!piped.stderr.contains("panicked"), "{}", piped.stderr);
+
+    let case_id = cents_as_pesos_case(&workspace);
+    let mut command =
+        workspace.recon(&["cases", "resolve", &case_id, "--operator", "ana", "--action", "x", "--prevention", "y"]);
+    let resolved = Ran::from(command.stdout(full_stdout()).output().unwrap()).expect_code(0);
+    let message = format!("case {case_id} is resolved, but the output could not be written to stdout");
+    assert!(resolved.stderr.contains(&message), "{}", resolved.stderr);
+    let shown = run(&mut workspace.recon(&["cases", "show", &case_id, "--json"])).expect_code(0);
+    let detail: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(detail["status"], "resolved");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `recon kpi`: JSON and the Prometheus textfile.
 
-use crate::support::{FROM, TO, Workspace, run};
+use crate::support::{FROM, Ran, TO, Workspace, full_stdout, run};
 
 #[test]
 fn kpi_json_reports_accounts_days_and_open_cases() {
@@ -28,6 +28,21 @@ fn kpi_json_reports_accounts_days_and_open_cases() {
     let json: serde_json::Value = serde_json::from_str(&run(&mut command).expect_code(0).stdout).unwrap();
     assert_eq!(json["overall"]["count_rate"], "1.0000");
     assert_eq!(json["accounts"].as_array().unwrap().len(), 1);
+}
+
+/// The exit code is the KPI's verdict, which alerts read: a stdout that fails does not turn a
+/// below-threshold KPI (3) into an error or a panic, and the metrics file is still written.
+#[test]
+fn a_stdout_that_fails_keeps_the_verdict() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let metrics = workspace.path("recon.prom");
+    let mut command = workspace.recon(&["kpi", "--from", FROM, "--to", TO]);
+    command.arg("--metrics-file").arg(&metrics).stdout(full_stdout());
+    let ran = Ran::from(command.output().unwrap()).expect_code(3);
+    assert!(ran.stderr.contains("the KPI is read, but the output could not be written to stdout"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+    assert!(std::fs::read_to_string(&metrics).unwrap().contains("recon_kpi_count_rate"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use recon_store::{MatchRecord, RunStatus};
 
-use crate::support::{Ran, Workspace, column, csv_rows, demo, run};
+use crate::support::{Ran, Workspace, column, csv_rows, demo, full_stdout, run};
 
 const RULES: [&str; 7] = [
     "fingerprint",
@@ -266,10 +266,13 @@ fn counterpart_lines_dropped_at_read_are_still_counted() {
 #[test]
 fn report_that_cannot_be_printed_keeps_the_committed_run_and_its_exit_code() {
     let workspace = Workspace::new();
-    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
     let mut command = workspace.run_command(&demo("neon_statement_lines.csv"), &demo("odoo_move_lines.csv"), &[]);
-    let ran = Ran::from(command.stdout(full).output().expect("recon runs")).expect_code(3);
-    assert!(ran.stderr.contains("its report could not be written to stdout"), "stderr:\n{}", ran.stderr);
+    let ran = Ran::from(command.stdout(full_stdout()).output().expect("recon runs")).expect_code(3);
+    assert!(
+        ran.stderr.contains("is committed, but the output could not be written to stdout"),
+        "stderr:\n{}",
+        ran.stderr
+    );
     assert!(!ran.stderr.contains("panicked"), "stderr:\n{}", ran.stderr);
     let contents = workspace.contents();
     assert_eq!(contents.runs.len(), 1);

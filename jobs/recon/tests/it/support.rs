@@ -51,6 +51,11 @@ impl Ran {
     }
 }
 
+/// A stdout on which every write fails ("no space left on device").
+pub fn full_stdout() -> std::fs::File {
+    std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full")
+}
+
 /// Runs a command to completion.
 pub fn run(command: &mut Command) -> Ran {
     Ran::from(command.output().unwrap())
