@@ -95,8 +95,10 @@ pub struct Loaded<T> {
     pub lines: Vec<T>,
     /// Rows that could not be read or typed.
     pub bad_rows: Vec<BadRow>,
-    /// Typed lines the reader's filter left out (outside the run's dates, Odoo counterpart lines).
+    /// Typed lines the reader's judge left out (outside the run's dates, Odoo counterpart lines).
     pub left_out: u64,
+    /// Typed lines (kept or left out, not bad rows) by the tally their [`Verdict`] named.
+    tallies: Vec<u64>,
     /// The file (or table) the lines were read from.
     origin: Option<Arc<Path>>,
     /// `line_numbers[i]` is where `lines[i]` starts in `origin`.
@@ -115,6 +117,7 @@ impl<T: Identified> Loaded<T> {
             lines: Vec::new(),
             bad_rows: Vec::new(),
             left_out: 0,
+            tallies: Vec::new(),
             origin: None,
             line_numbers: Vec::new(),
             by_id: HashTable::new(),
@@ -125,6 +128,11 @@ impl<T: Identified> Loaded<T> {
     /// Rows read: every row is a kept line, a left-out line or a bad row.
     pub fn rows(&self) -> u64 {
         (self.lines.len() + self.bad_rows.len()) as u64 + self.left_out
+    }
+
+    /// Typed lines counted in tally `index` (see [`Verdict`]).
+    pub fn tally(&self, index: usize) -> u64 {
+        self.tallies.get(index).copied().unwrap_or(0)
     }
 
     fn index_of(&self, id: &str) -> Option<usize> {
@@ -181,13 +189,42 @@ impl<T: Record> Fields for Raw<'_, T> {
     }
 }
 
-/// Which typed lines an input keeps: a line the filter refuses is counted in
-/// [`Loaded::left_out`] and dropped at once, so memory holds only the lines the run uses.
-pub type Keep<'k, L> = &'k mut (dyn FnMut(&L) -> bool + Send);
+/// What the reader does with a typed line: keep it for the run or leave it out, and which of the
+/// caller's tallies counts it ([`Loaded::tally`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether the run uses the line.
+    pub keep: bool,
+    /// The tally that counts it.
+    pub tally: usize,
+}
 
-/// Keeps every line.
-pub fn keep_all<L>(_: &L) -> bool {
-    true
+/// Judges typed lines. It is a pure function of the line, so it runs where the line was typed
+/// (on every core for a CSV file): a left-out line is dropped there, and only its id's hashes
+/// reach the thread that accepts lines in file order.
+pub type Judge<'j, L> = &'j (dyn Fn(&L) -> Verdict + Sync);
+
+/// Keeps every line, counted in tally 0.
+pub fn keep_all<L>(_: &L) -> Verdict {
+    Verdict { keep: true, tally: 0 }
+}
+
+/// A typed line, judged: kept whole, or left out with only its id's hashes (the hash table's and
+/// the 128-bit key of [`left_out_key`]), which is all uniqueness needs.
+pub struct Judged<L> {
+    line: Option<L>,
+    hash: u64,
+    key: u128,
+    tally: usize,
+}
+
+impl<L: Identified> Judged<L> {
+    /// `line` as `judge` sees it.
+    pub fn new(line: L, judge: Judge<'_, L>) -> Self {
+        let verdict = judge(&line);
+        let (hash, key) = (id_hash(line.id()), left_out_key(line.id()));
+        Judged { line: verdict.keep.then_some(line), hash, key, tally: verdict.tally }
+    }
 }
 
 /// Collects typed records, from a file or a database page, into a [`Loaded`]: a record that
@@ -196,54 +233,61 @@ pub fn keep_all<L>(_: &L) -> bool {
 pub struct Typer<'a, 'k, L> {
     source: &'a str,
     layout: &'a Layout,
-    keep: Keep<'k, L>,
+    judge: Judge<'k, L>,
     loaded: Loaded<L>,
 }
 
 impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
     /// A typer for source `source` (`neon`, `odoo`) whose columns are mapped by `layout`, keeping
-    /// the lines `keep` accepts.
-    pub fn new(source: &'a str, layout: &'a Layout, keep: Keep<'k, L>) -> Self {
-        Typer { source, layout, keep, loaded: Loaded::new() }
+    /// and counting lines as `judge` says.
+    pub fn new(source: &'a str, layout: &'a Layout, judge: Judge<'k, L>) -> Self {
+        Typer { source, layout, judge, loaded: Loaded::new() }
     }
 
-    /// Adds one record of kind `T` from `file`, typed (or refused) as `typed`.
-    pub fn accept<T: Record>(&mut self, file: &Arc<Path>, raw: &dyn Fields, typed: Result<L, FieldError>) {
-        let line = match typed {
-            Ok(line) => line,
+    /// Adds one record of kind `T` from `file`, typed and judged (or refused) as `typed`.
+    pub fn accept<T: Record>(&mut self, file: &Arc<Path>, raw: &dyn Fields, typed: Result<Judged<L>, FieldError>) {
+        let judged = match typed {
+            Ok(judged) => judged,
             Err(error) => {
                 let bad = field_error::<T>(self.source, self.layout, file, raw, &error);
                 return self.push_bad(*bad);
             }
         };
         // Ids are unique across the whole input, kept or left out: a duplicate is a bad row whatever
-        // the run's dates, and is not counted by `keep`.
-        let loaded = &mut self.loaded;
-        let hash = id_hash(line.id());
-        // The BLAKE3 key is computed only when there is a left-out line to compare with or to record.
-        let mut key = None;
-        let first = match loaded.by_id.find(hash, |&index| loaded.lines[index].id() == line.id()) {
+        // the run's dates, and is not counted in any tally. A kept line with the same hash as a
+        // left-out one is compared by its key (equal hashes are rare: the same id, or one pair in
+        // 2^64).
+        let loaded = &self.loaded;
+        let same_id = |&index: &usize| match &judged.line {
+            Some(line) => loaded.lines[index].id() == line.id(),
+            None => left_out_key(loaded.lines[index].id()) == judged.key,
+        };
+        let first = match loaded.by_id.find(judged.hash, same_id) {
             Some(&index) => Some(loaded.line_numbers[index]),
-            None if loaded.left_out_ids.is_empty() => None,
-            None => loaded.left_out_ids.get(key.get_or_insert_with(|| left_out_key(line.id()))).copied(),
+            None => loaded.left_out_ids.get(&judged.key).copied(),
         };
         if let Some(first) = first {
-            let bad = duplicate_id::<T>(self.source, self.layout, file, raw, line.id(), first);
+            // The parser trims the id it types.
+            let id = judged.line.as_ref().map_or_else(|| raw.field(0).trim(), |line| line.id());
+            let bad = duplicate_id::<T>(self.source, self.layout, file, raw, id, first);
             return self.push_bad(*bad);
         }
-        if !(self.keep)(&line) {
-            self.loaded.left_out += 1;
-            let key = key.unwrap_or_else(|| left_out_key(line.id()));
-            self.loaded.left_out_ids.insert(key, raw.line());
-            return;
-        }
         let loaded = &mut self.loaded;
+        if loaded.tallies.len() <= judged.tally {
+            loaded.tallies.resize(judged.tally + 1, 0);
+        }
+        loaded.tallies[judged.tally] += 1;
+        let Some(line) = judged.line else {
+            loaded.left_out += 1;
+            loaded.left_out_ids.insert(judged.key, raw.line());
+            return;
+        };
         if loaded.origin.is_none() {
             loaded.origin = Some(Arc::clone(file));
         }
         let index = loaded.lines.len();
         let lines = &loaded.lines;
-        loaded.by_id.insert_unique(hash, index, |&other| id_hash(lines[other].id()));
+        loaded.by_id.insert_unique(judged.hash, index, |&other| id_hash(lines[other].id()));
         loaded.line_numbers.push(raw.line());
         loaded.lines.push(line);
     }
@@ -251,7 +295,7 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
     /// Adds a raw record of kind `T`, typing it with `typed`.
     pub fn push<T: Record>(&mut self, raw: &T, typed: impl FnOnce(&Raw<'_, T>) -> Result<L, FieldError>) {
         let fields = Raw(raw);
-        let result = typed(&fields);
+        let result = typed(&fields).map(|line| Judged::new(line, self.judge));
         self.accept::<T>(&raw.provenance().file, &fields, result);
     }
 
@@ -305,29 +349,29 @@ fn estimated_rows(file_len: u64, rows: usize, text_len: usize) -> usize {
     usize::try_from(estimate.min(MAX_RESERVED_ROWS)).unwrap_or(usize::MAX)
 }
 
-/// Reads statement lines from a `.csv`, `.parquet` or `.pq` file, keeping those `keep` accepts.
+/// Reads statement lines from a `.csv`, `.parquet` or `.pq` file, kept and counted as `judge` says.
 pub fn read_statements(
     path: &Path,
     source: &StatementSourceSettings,
     zone: Tz,
     progress: &ProgressBar,
-    keep: Keep<'_, StatementLine>,
+    judge: Judge<'_, StatementLine>,
 ) -> Result<Loaded<StatementLine>> {
-    let mut typer = Typer::new(&source.name, &source.layout, keep);
+    let mut typer = Typer::new(&source.name, &source.layout, judge);
     read_file::<RawStatementLine, _>(path, &source.layout, &source.name, progress, &mut typer, &|raw| {
         type_statement(raw, source, zone)
     })?;
     Ok(typer.finish())
 }
 
-/// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file, keeping those `keep` accepts.
+/// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file, kept and counted as `judge` says.
 pub fn read_moves(
     path: &Path,
     source: &MoveSourceSettings,
     progress: &ProgressBar,
-    keep: Keep<'_, MoveLine>,
+    judge: Judge<'_, MoveLine>,
 ) -> Result<Loaded<MoveLine>> {
-    let mut typer = Typer::new(&source.name, &source.layout, keep);
+    let mut typer = Typer::new(&source.name, &source.layout, judge);
     read_file::<RawMoveLine, _>(path, &source.layout, &source.name, progress, &mut typer, &|raw| {
         type_move(raw, source)
     })?;
@@ -354,6 +398,7 @@ fn read_file<T: Record, L: Identified + Send>(
         Format::Csv => {
             let mut records = recon_io::open_csv::<T>(path, layout).map_err(|e| fatal(&e))?;
             let file: Arc<Path> = Arc::from(path);
+            let judge = typer.judge;
             // Three stages, each on its own thread, joined by bounded channels: parsing, typing (in
             // parallel, rayon) and accepting in file order (here), so a chunk is accepted while the
             // next one is typed and the one after is parsed.
@@ -369,10 +414,10 @@ fn read_file<T: Record, L: Identified + Send>(
                 let (typed_sender, typed_receiver) = std::sync::mpsc::sync_channel(1);
                 scope.spawn(move || {
                     for chunk in receiver {
-                        let results: Vec<Option<Result<L, FieldError>>> = (0..chunk.len())
+                        let results: Vec<Option<Result<Judged<L>, FieldError>>> = (0..chunk.len())
                             .into_par_iter()
                             .map(|index| match chunk.get(index) {
-                                Some(Ok(view)) => Some(typed(&view)),
+                                Some(Ok(view)) => Some(typed(&view).map(|line| Judged::new(line, judge))),
                                 _ => None,
                             })
                             .collect();

@@ -50,10 +50,10 @@ pub struct Inputs {
 pub fn read_inputs(settings: &Settings, statements_path: &Path, moves_path: &Path) -> Result<Inputs> {
     let progress = terminal::progress("reading statement lines");
     let statements =
-        input::read_statements(statements_path, &settings.statements, settings.zone, &progress, &mut input::keep_all)?;
+        input::read_statements(statements_path, &settings.statements, settings.zone, &progress, &input::keep_all)?;
     progress.finish_and_clear();
     let progress = terminal::progress("reading Odoo lines");
-    let moves = input::read_moves(moves_path, &settings.moves, &progress, &mut input::keep_all)?;
+    let moves = input::read_moves(moves_path, &settings.moves, &progress, &input::keep_all)?;
     progress.finish_and_clear();
     let bad_rows: Vec<&BadRow> = statements.bad_rows.iter().chain(&moves.bad_rows).collect();
     if !bad_rows.is_empty() {

@@ -122,7 +122,37 @@ pub struct SideCounts {
     pub outside: u64,
 }
 
+/// Where a line's date falls with respect to a run's dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// In the range: reconciled and written.
+    InRange = 0,
+    /// In the context margin only: reconciled, not written.
+    InMargin = 1,
+    /// Outside the context: not reconciled.
+    Outside = 2,
+}
+
+impl Place {
+    /// Where `date` falls with respect to `range` and its `context`.
+    pub fn of(date: NaiveDate, range: DateRange, context: DateRange) -> Place {
+        if range.contains(date) {
+            Place::InRange
+        } else if context.contains(date) {
+            Place::InMargin
+        } else {
+            Place::Outside
+        }
+    }
+}
+
 impl SideCounts {
+    /// The counts of lines whose places were counted in `in_place` (indexed by [`Place`]).
+    pub fn from_places(in_place: [u64; 3]) -> SideCounts {
+        let [in_range, in_margin, outside] = in_place;
+        SideCounts { read: in_range + in_margin + outside, in_range, in_margin, outside }
+    }
+
     /// Counts a statement line by its business date in `zone`; whether it is in `context`.
     pub fn count_statement(&mut self, line: &StatementLine, zone: Tz, range: DateRange, context: DateRange) -> bool {
         // parse_statement guarantees a booked_at or a value date.
@@ -133,13 +163,13 @@ impl SideCounts {
     /// Counts a line of business date `date`; whether it is in `context` (reconciled).
     pub fn count(&mut self, date: NaiveDate, range: DateRange, context: DateRange) -> bool {
         self.read += 1;
-        if range.contains(date) {
-            self.in_range += 1;
-        } else if context.contains(date) {
-            self.in_margin += 1;
-        } else {
-            self.outside += 1;
-            return false;
+        match Place::of(date, range, context) {
+            Place::InRange => self.in_range += 1,
+            Place::InMargin => self.in_margin += 1,
+            Place::Outside => {
+                self.outside += 1;
+                return false;
+            }
         }
         true
     }

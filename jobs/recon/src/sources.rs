@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use chrono::NaiveDate;
 use recon_core::matching::{MoveLine, StatementLine};
 use recon_io::{RawMoveLine, RawStatementLine, Record};
 use recon_postgres::{Database, NeonSource, OdooSource};
@@ -19,8 +20,8 @@ use recon_store::RunInput;
 
 use crate::config::Settings;
 use crate::exit::bad_input;
-use crate::input::{self, Loaded, Typer};
-use crate::scope::{DateRange, SideCounts};
+use crate::input::{self, Loaded, Typer, Verdict};
+use crate::scope::{self, DateRange, Place, SideCounts};
 use crate::terminal;
 
 /// One input as given on the command line: a file, or a PostgreSQL database.
@@ -103,39 +104,46 @@ impl Sources {
     /// counted and dropped as it is read.
     pub async fn read(&self, settings: &Settings, range: DateRange, context: DateRange) -> Result<Inputs> {
         let zone = settings.zone;
-        let mut statement_counts = SideCounts::default();
-        let mut keep_statement = |line: &StatementLine| statement_counts.count_statement(line, zone, range, context);
-        let mut move_counts = SideCounts::default();
-        let mut counterpart_lines = 0;
         let config = &settings.match_config;
-        let mut keep_move = |line: &MoveLine| {
-            if !move_counts.count(line.date, range, context) {
-                return false;
+        // Tallies: a line's place (0, 1, 2: see `Place`), plus 3 for an Odoo counterpart line in the
+        // context (the core would have counted it as not on a bank account).
+        let judge_statement = |line: &StatementLine| {
+            // parse_statement guarantees a booked_at or a value date.
+            let date = scope::statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
+            let place = Place::of(date, range, context);
+            Verdict { keep: place != Place::Outside, tally: place as usize }
+        };
+        let judge_move = |line: &MoveLine| {
+            let place = Place::of(line.date, range, context);
+            let counterpart = place != Place::Outside && config.bank_account_index(&line.account).is_none();
+            Verdict {
+                keep: place != Place::Outside && !counterpart,
+                tally: place as usize + 3 * usize::from(counterpart),
             }
-            let on_bank_account = config.bank_account_index(&line.account).is_some();
-            counterpart_lines += u64::from(!on_bank_account);
-            on_bank_account
         };
         let (statements, statements_input) = match &self.statements {
             Input::File(path) => {
                 let progress = terminal::progress("reading statement lines");
-                let loaded = input::read_statements(path, &settings.statements, zone, &progress, &mut keep_statement)?;
+                let loaded = input::read_statements(path, &settings.statements, zone, &progress, &judge_statement)?;
                 progress.finish_and_clear();
                 let run_input = file_input(&settings.statements.name, path, loaded.rows())?;
                 (loaded, run_input)
             }
-            Input::Postgres(database) => read_neon(database, settings, context, &mut keep_statement).await?,
+            Input::Postgres(database) => read_neon(database, settings, context, &judge_statement).await?,
         };
         let (moves, moves_input) = match &self.moves {
             Input::File(path) => {
                 let progress = terminal::progress("reading Odoo lines");
-                let loaded = input::read_moves(path, &settings.moves, &progress, &mut keep_move)?;
+                let loaded = input::read_moves(path, &settings.moves, &progress, &judge_move)?;
                 progress.finish_and_clear();
                 let run_input = file_input(&settings.moves.name, path, loaded.rows())?;
                 (loaded, run_input)
             }
-            Input::Postgres(database) => read_odoo(database, settings, context, &mut keep_move).await?,
+            Input::Postgres(database) => read_odoo(database, settings, context, &judge_move).await?,
         };
+        let statement_counts = SideCounts::from_places([0, 1, 2].map(|tally| statements.tally(tally)));
+        let move_counts = SideCounts::from_places([0, 1, 2].map(|tally| moves.tally(tally) + moves.tally(tally + 3)));
+        let counterpart_lines = moves.tally(3) + moves.tally(4);
         Ok(Inputs {
             statements,
             moves,
@@ -180,12 +188,12 @@ async fn read_neon(
     database: &Database,
     settings: &Settings,
     context: DateRange,
-    keep: input::Keep<'_, StatementLine>,
+    judge: input::Judge<'_, StatementLine>,
 ) -> Result<(Loaded<StatementLine>, RunInput)> {
     let source = neon_source(settings, context);
     let statements = &settings.statements;
     let progress = terminal::progress("reading statement lines");
-    let mut typer = Typer::new(&statements.name, &statements.layout, keep);
+    let mut typer = Typer::new(&statements.name, &statements.layout, judge);
     let mut hasher = RowHasher::new();
     let read = recon_postgres::for_each_statement_page(database, &source, async |page: Vec<RawStatementLine>| {
         progress.inc(page.len() as u64);
@@ -213,12 +221,12 @@ async fn read_odoo(
     database: &Database,
     settings: &Settings,
     context: DateRange,
-    keep: input::Keep<'_, MoveLine>,
+    judge: input::Judge<'_, MoveLine>,
 ) -> Result<(Loaded<MoveLine>, RunInput)> {
     let source = odoo_source(settings, context);
     let moves = &settings.moves;
     let progress = terminal::progress("reading Odoo lines");
-    let mut typer = Typer::new(&moves.name, &moves.layout, keep);
+    let mut typer = Typer::new(&moves.name, &moves.layout, judge);
     let mut hasher = RowHasher::new();
     let read = recon_postgres::for_each_odoo_page(database, &source, async |page: Vec<RawMoveLine>| {
         progress.inc(page.len() as u64);

@@ -72,6 +72,24 @@ fn duplicate_id_of_a_line_the_run_leaves_out_is_bad_input() {
 }
 
 #[test]
+fn id_of_a_line_left_out_earlier_is_bad_input_for_kept_and_left_out_lines() {
+    // Line 3 is a counterpart line, left out at read. Line 4 (a bank line, kept) and line 5 (another
+    // counterpart line, left out) in turn take its id: each is refused, naming line 3.
+    let left_out = "__export__.account_move_line_52542_f49c07dd";
+    for (line, prefix, from) in [
+        (4, "__export__.account_move_line_52543_cb41645d", "52543_cb41645d"),
+        (5, "__export__.account_move_line_52544_9dc4094a", "52544_9dc4094a"),
+    ] {
+        let workspace = Workspace::new();
+        let moves = edited_copy(&workspace, "odoo_move_lines.csv", prefix, from, "52542_f49c07dd");
+        let ran = run(&mut workspace.run_command(&demo("neon_statement_lines.csv"), &moves, &[])).expect_code(2);
+        let expected =
+            format!("{}:{line}: column \"id\": value \"{left_out}\": id already used by line 3", moves.display());
+        assert!(ran.stderr.contains(&expected), "{expected:?} not in:\n{}", ran.stderr);
+    }
+}
+
+#[test]
 fn missing_column_is_bad_input() {
     let workspace = Workspace::new();
     let statements = edited_copy(&workspace, "neon_statement_lines.csv", "id,", "amount", "importe");
