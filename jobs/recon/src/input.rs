@@ -254,9 +254,9 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
             }
         };
         // Ids are unique across the whole input, kept or left out: a duplicate is a bad row whatever
-        // the run's dates, and is not counted in any tally. A kept line with the same hash as a
-        // left-out one is compared by its key (equal hashes are rare: the same id, or one pair in
-        // 2^64).
+        // the run's dates, and is not counted in any tally. A left-out line has no id text left, so
+        // it is compared with a kept line of the same hash by its key (equal hashes are rare: the
+        // same id, or one pair in 2^64).
         let loaded = &self.loaded;
         let same_id = |&index: &usize| match &judged.line {
             Some(line) => loaded.lines[index].id() == line.id(),
@@ -267,7 +267,7 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
             None => loaded.left_out_ids.get(&judged.key).copied(),
         };
         if let Some(first) = first {
-            // The parser trims the id it types.
+            // The id is field 0 of both record kinds; the parser trims the id it types.
             let id = judged.line.as_ref().map_or_else(|| raw.field(0).trim(), |line| line.id());
             let bad = duplicate_id::<T>(self.source, self.layout, file, raw, id, first);
             return self.push_bad(*bad);
