@@ -1,7 +1,7 @@
 //! Reading the two inputs: raw rows from recon-io, typed lines from recon-core, and every row that
 //! cannot be read kept as a [`BadRow`] naming file, line, column and value. Nothing is dropped silently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -103,12 +103,26 @@ pub struct Loaded<T> {
     origin: Option<Arc<Path>>,
     /// `line_numbers[i]` is where `lines[i]` starts in `origin`.
     line_numbers: Vec<u64>,
-    /// Indexes into `lines`, by id: ids are checked for uniqueness on the way in and looked up
-    /// for the evidence of cases, without a second copy of every id.
+    /// Every id read, kept or left out, by its hash: an index into `lines` for a kept line, or
+    /// [`LEFT_OUT`] plus an index into `left_out_ids`. Ids are checked for uniqueness on the way in
+    /// (one table, so one probe a line) and looked up for the evidence of cases, without a second
+    /// copy of every id.
     by_id: HashTable<usize>,
-    /// The line of each left-out line, by a 128-bit BLAKE3 key of its id (16 bytes instead of the
-    /// id: two ids share a key with probability 2^-128), so uniqueness holds across the whole input.
-    left_out_ids: HashMap<u128, u64, FxBuildHasher>,
+    /// What is left of each left-out line's id, in the order read.
+    left_out_ids: Vec<LeftOutId>,
+}
+
+/// Marks an entry of [`Loaded::by_id`] as an index into [`Loaded::left_out_ids`].
+const LEFT_OUT: usize = 1 << (usize::BITS - 1);
+
+/// A left-out line's id, without its text: its hash, a 128-bit BLAKE3 key (16 bytes instead of the
+/// id: two ids share a key with probability 2^-128) and the line it was read from, so uniqueness
+/// holds across the whole input.
+#[derive(Clone, Copy, Debug)]
+struct LeftOutId {
+    hash: u64,
+    key: u128,
+    line: u64,
 }
 
 impl<T: Identified> Loaded<T> {
@@ -121,7 +135,7 @@ impl<T: Identified> Loaded<T> {
             origin: None,
             line_numbers: Vec::new(),
             by_id: HashTable::new(),
-            left_out_ids: HashMap::default(),
+            left_out_ids: Vec::new(),
         }
     }
 
@@ -136,7 +150,15 @@ impl<T: Identified> Loaded<T> {
     }
 
     fn index_of(&self, id: &str) -> Option<usize> {
-        self.by_id.find(id_hash(id), |&index| self.lines[index].id() == id).copied()
+        self.by_id.find(id_hash(id), |&entry| entry & LEFT_OUT == 0 && self.lines[entry].id() == id).copied()
+    }
+
+    /// The hash an entry of `by_id` was filed under.
+    fn entry_hash(lines: &[T], left_out_ids: &[LeftOutId], entry: usize) -> u64 {
+        match entry & LEFT_OUT {
+            0 => id_hash(lines[entry].id()),
+            _ => left_out_ids[entry & !LEFT_OUT].hash,
+        }
     }
 
     /// Where the kept line `id` was read.
@@ -258,14 +280,15 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
         // it is compared with a kept line of the same hash by its key (equal hashes are rare: the
         // same id, or one pair in 2^64).
         let loaded = &self.loaded;
-        let same_id = |&index: &usize| match &judged.line {
-            Some(line) => loaded.lines[index].id() == line.id(),
-            None => left_out_key(loaded.lines[index].id()) == judged.key,
+        let same_id = |&entry: &usize| match (entry & LEFT_OUT, &judged.line) {
+            (0, Some(line)) => loaded.lines[entry].id() == line.id(),
+            (0, None) => left_out_key(loaded.lines[entry].id()) == judged.key,
+            _ => loaded.left_out_ids[entry & !LEFT_OUT].key == judged.key,
         };
-        let first = match loaded.by_id.find(judged.hash, same_id) {
-            Some(&index) => Some(loaded.line_numbers[index]),
-            None => loaded.left_out_ids.get(&judged.key).copied(),
-        };
+        let first = loaded.by_id.find(judged.hash, same_id).map(|&entry| match entry & LEFT_OUT {
+            0 => loaded.line_numbers[entry],
+            _ => loaded.left_out_ids[entry & !LEFT_OUT].line,
+        });
         if let Some(first) = first {
             // The id is field 0 of both record kinds; the parser trims the id it types.
             let id = judged.line.as_ref().map_or_else(|| raw.field(0).trim(), |line| line.id());
@@ -277,17 +300,18 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
             loaded.tallies.resize(judged.tally + 1, 0);
         }
         loaded.tallies[judged.tally] += 1;
+        let (lines, left_out_ids) = (&loaded.lines, &loaded.left_out_ids);
+        let rehash = |&entry: &usize| Loaded::entry_hash(lines, left_out_ids, entry);
         let Some(line) = judged.line else {
+            loaded.by_id.insert_unique(judged.hash, LEFT_OUT | loaded.left_out_ids.len(), rehash);
             loaded.left_out += 1;
-            loaded.left_out_ids.insert(judged.key, raw.line());
+            loaded.left_out_ids.push(LeftOutId { hash: judged.hash, key: judged.key, line: raw.line() });
             return;
         };
+        loaded.by_id.insert_unique(judged.hash, loaded.lines.len(), rehash);
         if loaded.origin.is_none() {
             loaded.origin = Some(Arc::clone(file));
         }
-        let index = loaded.lines.len();
-        let lines = &loaded.lines;
-        loaded.by_id.insert_unique(judged.hash, index, |&other| id_hash(lines[other].id()));
         loaded.line_numbers.push(raw.line());
         loaded.lines.push(line);
     }
@@ -306,8 +330,8 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
         let loaded = &mut self.loaded;
         loaded.lines.reserve(rows);
         loaded.line_numbers.reserve(rows);
-        let lines = &loaded.lines;
-        loaded.by_id.reserve(rows, |&index| id_hash(lines[index].id()));
+        let (lines, left_out_ids) = (&loaded.lines, &loaded.left_out_ids);
+        loaded.by_id.reserve(rows, |&entry| Loaded::entry_hash(lines, left_out_ids, entry));
     }
 
     /// Adds a row that could not be read at all.
