@@ -14,7 +14,8 @@
 //! [`recon_store::StoreError`] exits 5 for a held lock, 2 for a refusal caused by the caller (unknown
 //! case, case not open, bad URL, a pooled endpoint where the direct one is needed) and 4 otherwise;
 //! anything else is an internal error. A database input that cannot be read or does not match the
-//! configuration is bad input, like an unreadable file.
+//! configuration is bad input, like an unreadable file. A stdout that cannot be written is an error
+//! (exit 1) only before a command has committed anything (see `stdout`).
 
 use std::fmt;
 use std::process::ExitCode;

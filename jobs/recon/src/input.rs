@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono_tz::Tz;
-use hashbrown::HashTable;
+use hashbrown::{HashTable, hash_table};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use recon_core::matching::{MoveLine, StatementLine};
@@ -91,24 +91,23 @@ impl Identified for MoveLine {
 /// What one input produced.
 #[derive(Debug)]
 pub struct Loaded<T> {
-    /// Typed lines kept by the reader's filter, in file order.
+    /// Typed lines kept by the reader's judge, in file order.
     pub lines: Vec<T>,
     /// Rows that could not be read or typed.
     pub bad_rows: Vec<BadRow>,
-    /// Typed lines the reader's judge left out (outside the run's dates, Odoo counterpart lines).
-    pub left_out: u64,
     /// Typed lines (kept or left out, not bad rows) by the tally their [`Verdict`] named.
-    tallies: Vec<u64>,
+    tallies: [u64; TALLIES],
     /// The file (or table) the lines were read from.
     origin: Option<Arc<Path>>,
     /// `line_numbers[i]` is where `lines[i]` starts in `origin`.
     line_numbers: Vec<u64>,
     /// Every id read, kept or left out, by its hash: an index into `lines` for a kept line, or
     /// [`LEFT_OUT`] plus an index into `left_out_ids`. Ids are checked for uniqueness on the way in
-    /// (one table, so one probe a line) and looked up for the evidence of cases, without a second
-    /// copy of every id.
+    /// (one table: one lookup a line, which also finds the place to insert) and looked up for the
+    /// evidence of cases, without a second copy of every id.
     by_id: HashTable<usize>,
-    /// What is left of each left-out line's id, in the order read.
+    /// What is left of each line the judge left out (outside the run's dates, Odoo counterpart
+    /// lines): its id's hash and key and its line, in the order read.
     left_out_ids: Vec<LeftOutId>,
 }
 
@@ -117,7 +116,7 @@ const LEFT_OUT: usize = 1 << (usize::BITS - 1);
 
 /// A left-out line's id, without its text: its hash, a 128-bit BLAKE3 key (16 bytes instead of the
 /// id: two ids share a key with probability 2^-128) and the line it was read from, so uniqueness
-/// holds across the whole input.
+/// holds across the whole input whatever the run keeps.
 #[derive(Clone, Copy, Debug)]
 struct LeftOutId {
     hash: u64,
@@ -130,8 +129,7 @@ impl<T: Identified> Loaded<T> {
         Loaded {
             lines: Vec::new(),
             bad_rows: Vec::new(),
-            left_out: 0,
-            tallies: Vec::new(),
+            tallies: [0; TALLIES],
             origin: None,
             line_numbers: Vec::new(),
             by_id: HashTable::new(),
@@ -141,12 +139,12 @@ impl<T: Identified> Loaded<T> {
 
     /// Rows read: every row is a kept line, a left-out line or a bad row.
     pub fn rows(&self) -> u64 {
-        (self.lines.len() + self.bad_rows.len()) as u64 + self.left_out
+        (self.lines.len() + self.bad_rows.len() + self.left_out_ids.len()) as u64
     }
 
     /// Typed lines counted in tally `index` (see [`Verdict`]).
-    pub fn tally(&self, index: usize) -> u64 {
-        self.tallies.get(index).copied().unwrap_or(0)
+    pub fn tally(&self, index: u8) -> u64 {
+        self.tallies[usize::from(index)]
     }
 
     fn index_of(&self, id: &str) -> Option<usize> {
@@ -211,6 +209,10 @@ impl<T: Record> Fields for Raw<'_, T> {
     }
 }
 
+/// Tallies a reader keeps: one per value of [`Verdict::tally`], so no judge can name one that is
+/// not there.
+const TALLIES: usize = 1 << u8::BITS;
+
 /// What the reader does with a typed line: keep it for the run or leave it out, and which of the
 /// caller's tallies counts it ([`Loaded::tally`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,7 +220,7 @@ pub struct Verdict {
     /// Whether the run uses the line.
     pub keep: bool,
     /// The tally that counts it.
-    pub tally: usize,
+    pub tally: u8,
 }
 
 /// Judges typed lines. It is a pure function of the line, so it runs where the line was typed
@@ -231,27 +233,27 @@ pub fn keep_all<L>(_: &L) -> Verdict {
     Verdict { keep: true, tally: 0 }
 }
 
-/// A typed line, judged: kept whole, or left out with only its id's hashes (the hash table's and
-/// the 128-bit key of [`left_out_key`]), which is all uniqueness needs.
+/// A typed line, judged: kept whole with its id's hash, or left out with only its id's hash and
+/// 128-bit key ([`left_out_key`]), which is all uniqueness needs.
 pub struct Judged<L> {
-    line: Option<L>,
+    kept: Result<L, u128>,
     hash: u64,
-    key: u128,
-    tally: usize,
+    tally: u8,
 }
 
 impl<L: Identified> Judged<L> {
     /// `line` as `judge` sees it.
     pub fn new(line: L, judge: Judge<'_, L>) -> Self {
         let verdict = judge(&line);
-        let (hash, key) = (id_hash(line.id()), left_out_key(line.id()));
-        Judged { line: verdict.keep.then_some(line), hash, key, tally: verdict.tally }
+        let hash = id_hash(line.id());
+        let kept = if verdict.keep { Ok(line) } else { Err(left_out_key(line.id())) };
+        Judged { kept, hash, tally: verdict.tally }
     }
 }
 
 /// Collects typed records, from a file or a database page, into a [`Loaded`]: a record that
 /// cannot be typed, or whose id was already read (kept or left out), becomes a bad row. Of a
-/// left-out line only a 16-byte key of its id and its line number are remembered.
+/// left-out line only its id's hash, a 16-byte key of it and its line number are remembered.
 pub struct Typer<'a, 'k, L> {
     source: &'a str,
     layout: &'a Layout,
@@ -276,56 +278,60 @@ impl<'a, 'k, L: Identified> Typer<'a, 'k, L> {
             }
         };
         // Ids are unique across the whole input, kept or left out: a duplicate is a bad row whatever
-        // the run's dates, and is not counted in any tally. A left-out line has no id text left, so
-        // it is compared with a kept line of the same hash by its key (equal hashes are rare: the
-        // same id, or one pair in 2^64).
-        let loaded = &self.loaded;
-        let same_id = |&entry: &usize| match (entry & LEFT_OUT, &judged.line) {
-            (0, Some(line)) => loaded.lines[entry].id() == line.id(),
-            (0, None) => left_out_key(loaded.lines[entry].id()) == judged.key,
-            _ => loaded.left_out_ids[entry & !LEFT_OUT].key == judged.key,
-        };
-        let first = loaded.by_id.find(judged.hash, same_id).map(|&entry| match entry & LEFT_OUT {
-            0 => loaded.line_numbers[entry],
-            _ => loaded.left_out_ids[entry & !LEFT_OUT].line,
-        });
-        if let Some(first) = first {
-            // The id is field 0 of both record kinds; the parser trims the id it types.
-            let id = judged.line.as_ref().map_or_else(|| raw.field(0).trim(), |line| line.id());
-            let bad = duplicate_id::<T>(self.source, self.layout, file, raw, id, first);
-            return self.push_bad(*bad);
-        }
+        // the run's dates, and is not counted in any tally. A left-out id has no text left, so it
+        // is compared with another by its key.
         let loaded = &mut self.loaded;
-        if loaded.tallies.len() <= judged.tally {
-            loaded.tallies.resize(judged.tally + 1, 0);
-        }
-        loaded.tallies[judged.tally] += 1;
         let (lines, left_out_ids) = (&loaded.lines, &loaded.left_out_ids);
-        let rehash = |&entry: &usize| Loaded::entry_hash(lines, left_out_ids, entry);
-        let Some(line) = judged.line else {
-            loaded.by_id.insert_unique(judged.hash, LEFT_OUT | loaded.left_out_ids.len(), rehash);
-            loaded.left_out += 1;
-            loaded.left_out_ids.push(LeftOutId { hash: judged.hash, key: judged.key, line: raw.line() });
-            return;
+        let same_id = |&entry: &usize| match (entry & LEFT_OUT, &judged.kept) {
+            (0, Ok(line)) => lines[entry].id() == line.id(),
+            (0, Err(key)) => left_out_key(lines[entry].id()) == *key,
+            (_, Ok(line)) => left_out_ids[entry & !LEFT_OUT].key == left_out_key(line.id()),
+            (_, Err(key)) => left_out_ids[entry & !LEFT_OUT].key == *key,
         };
-        loaded.by_id.insert_unique(judged.hash, loaded.lines.len(), rehash);
-        if loaded.origin.is_none() {
-            loaded.origin = Some(Arc::clone(file));
+        let rehash = |&entry: &usize| Loaded::entry_hash(lines, left_out_ids, entry);
+        let vacant = match loaded.by_id.entry(judged.hash, same_id, rehash) {
+            hash_table::Entry::Vacant(vacant) => vacant,
+            hash_table::Entry::Occupied(occupied) => {
+                let entry = *occupied.get();
+                let first = match entry & LEFT_OUT {
+                    0 => loaded.line_numbers[entry],
+                    _ => loaded.left_out_ids[entry & !LEFT_OUT].line,
+                };
+                // The id is field 0 of both record kinds; the parser trims the id it types.
+                let id = judged.kept.as_ref().map_or_else(|_| raw.field(0).trim(), |line| line.id());
+                let bad = duplicate_id::<T>(self.source, self.layout, file, raw, id, first);
+                return self.push_bad(*bad);
+            }
+        };
+        loaded.tallies[usize::from(judged.tally)] += 1;
+        match judged.kept {
+            Ok(line) => {
+                debug_assert!(loaded.lines.len() < LEFT_OUT, "line indexes stay below the left-out mark");
+                vacant.insert(loaded.lines.len());
+                if loaded.origin.is_none() {
+                    loaded.origin = Some(Arc::clone(file));
+                }
+                loaded.line_numbers.push(raw.line());
+                loaded.lines.push(line);
+            }
+            Err(key) => {
+                vacant.insert(LEFT_OUT | loaded.left_out_ids.len());
+                loaded.left_out_ids.push(LeftOutId { hash: judged.hash, key, line: raw.line() });
+            }
         }
-        loaded.line_numbers.push(raw.line());
-        loaded.lines.push(line);
     }
 
-    /// Adds a raw record of kind `T`, typing it with `typed`.
+    /// Adds a raw record of kind `T`, typing it with `typed` and judging it here.
     pub fn push<T: Record>(&mut self, raw: &T, typed: impl FnOnce(&Raw<'_, T>) -> Result<L, FieldError>) {
         let fields = Raw(raw);
         let result = typed(&fields).map(|line| Judged::new(line, self.judge));
         self.accept::<T>(&raw.provenance().file, &fields, result);
     }
 
-    /// Makes room for `rows` more records, so that the id table and the line vectors are not
-    /// grown (rehashed, copied) again and again while a big file is read. Room for records the
-    /// filter leaves out is address space only: memory is touched as lines are kept.
+    /// Makes room for `rows` more records, so that the id table (which holds kept and left-out ids
+    /// alike) and the line vectors are not grown (rehashed, copied) again and again while a big
+    /// file is read. Room in the line vectors for records the judge leaves out is address space
+    /// only: memory is touched as lines are kept. The left-out ids (32 bytes each) grow as needed.
     pub fn reserve(&mut self, rows: usize) {
         let loaded = &mut self.loaded;
         loaded.lines.reserve(rows);

@@ -139,8 +139,18 @@ pub async fn kpi(args: &KpiArgs, store_url: &str) -> Result<Exit> {
     } else {
         render(&summary)
     };
-    // The exit code is the KPI's verdict, which alerts read: a stdout that fails does not hide it.
-    stdout::write_done(&text, "the KPI is read", "the exit code says whether it is below the threshold");
+    if summary.below_threshold || args.metrics_file.is_some() {
+        // The exit code is the KPI's verdict and the metrics file is written, which alerts read: a
+        // stdout that fails does not hide them.
+        stdout::write_done(
+            &text,
+            "the KPI is read",
+            "the exit code (and the metrics file, when asked for) says whether it is below the threshold",
+        );
+    } else {
+        // Here stdout is the command's only output: failing to write it is an error.
+        stdout::write(&text)?;
+    }
     Ok(if summary.below_threshold { Exit::BelowThreshold } else { Exit::Done })
 }
 

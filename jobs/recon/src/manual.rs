@@ -245,7 +245,7 @@ async fn propose(args: &ProposeArgs, store_url: &str) -> Result<Exit> {
         return Ok(Exit::Done);
     }
     // Before anything is stored: an operator who cannot see the preview stores nothing.
-    stdout::write(&text)?;
+    stdout::write_before_commit(&text)?;
     let proposed_at = Utc::now();
     let proposal = ProposalWrite {
         proposal_id: new_id("P", proposed_at),
@@ -288,8 +288,9 @@ async fn approve(args: &ApproveArgs, store_url: &str) -> Result<Exit> {
         approved_at: Utc::now(),
         note: args.note.clone(),
     };
-    store.approve_proposal(&approval).await.with_context(|| format!("approving proposal {}", args.proposal_id))?;
+    // Read first: who proposed it and when do not change, and nothing fails after the approval is stored.
     let stored = proposal_record(&store, &args.proposal_id).await?;
+    store.approve_proposal(&approval).await.with_context(|| format!("approving proposal {}", args.proposal_id))?;
     stdout::write_done(
         &format!(
             "proposal {} approved by {} (proposed by {} at {}); apply it with `recon manual apply {} --operator NAME --config ...`\n",
@@ -473,7 +474,7 @@ async fn apply(args: &ApplyArgs, store_url: &str) -> Result<Exit> {
     let preview = Preview::new(&plan, &settings, &source.decisions.record);
     let text = manual_report::dry_run_text(&preview);
     // Before anything is written: an operator who cannot see the preview applies nothing.
-    stdout::write(&text)?;
+    stdout::write_before_commit(&text)?;
     let identity = RunIdentity { run_id: run_id.clone(), started_at, finished_at: Utc::now() };
     let proposal = if source.direct {
         ManualProposal::New(Box::new(direct_proposal(&source, &settings, &plan, &preview, &text)?))
@@ -501,7 +502,7 @@ async fn apply(args: &ApplyArgs, store_url: &str) -> Result<Exit> {
         .write_manual_run(&writes.run, &manual_apply)
         .await
         .with_context(|| format!("writing manual run {run_id} to {}", redact_url(store_url)))?;
-    lock.release().await.context("releasing the run lock")?;
+    crate::run::release_after_commit(lock, &format!("manual run {run_id}")).await;
     write_report(&report_path, &markdown, &source.operators.proposal_id)?;
     let (matches, ignores) = count_decisions(&plan);
     stdout::write_done(

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_with_manual};
 use recon_store::{
-    CaseWrite, ItemSide, MatchFilter, MatchReview, MatchStatus, MatchWrite, RunHeader, RunInput, RunMode, RunScope,
-    RunWrite, Store, TestHooks,
+    CaseWrite, ItemSide, MatchFilter, MatchReview, MatchStatus, MatchWrite, RunHeader, RunInput, RunLock, RunMode,
+    RunScope, RunWrite, Store, TestHooks,
 };
 use serde::Serialize;
 use tracing::Instrument;
@@ -119,7 +119,7 @@ async fn execute(
             return Err(error).with_context(|| format!("writing run {} to {redacted}", identity.run_id));
         }
     };
-    lock.release().await.context("releasing the run lock")?;
+    release_after_commit(lock, &format!("run {}", identity.run_id)).await;
     if let Written::Now(summary) = written {
         report.store = Some(summary);
     }
@@ -140,6 +140,15 @@ async fn execute(
     let exit = if below_threshold(&report.kpi) { Exit::BelowThreshold } else { Exit::Done };
     tracing::info!(count_rate = %run_write.kpi.count_rate, exit_code = exit.code(), "run finished");
     Ok(exit)
+}
+
+/// Releases the run lock once `what` is committed. A failure to release does not change the
+/// outcome or the exit code: it is logged, and the lock (a file lock, or a PostgreSQL advisory lock
+/// held by this process's connection) is freed when the process exits.
+pub(crate) async fn release_after_commit(lock: RunLock, what: &str) {
+    if let Err(error) = lock.release().await {
+        tracing::error!(%error, "{what} is committed, but releasing the run lock failed; it is freed when this process exits");
+    }
 }
 
 /// The lines of active manual matches in the store: a person matched them, so the tiers leave them

@@ -134,6 +134,9 @@ pub enum Place {
 }
 
 impl Place {
+    /// Every place, in the order of their values (the index of [`SideCounts::from_places`]).
+    pub const ALL: [Place; 3] = [Place::InRange, Place::InMargin, Place::Outside];
+
     /// Where `date` falls with respect to `range` and its `context`.
     pub fn of(date: NaiveDate, range: DateRange, context: DateRange) -> Place {
         if range.contains(date) {

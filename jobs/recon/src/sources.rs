@@ -105,21 +105,19 @@ impl Sources {
     pub async fn read(&self, settings: &Settings, range: DateRange, context: DateRange) -> Result<Inputs> {
         let zone = settings.zone;
         let config = &settings.match_config;
-        // Tallies: a line's place (0, 1, 2: see `Place`), plus 3 for an Odoo counterpart line in the
-        // context (the core would have counted it as not on a bank account).
+        // Tallies: a line's place, or for an Odoo counterpart line in the context its place plus
+        // `COUNTERPART` (the core would have counted it as not on a bank account).
         let judge_statement = |line: &StatementLine| {
             // parse_statement guarantees a booked_at or a value date.
             let date = scope::statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
             let place = Place::of(date, range, context);
-            Verdict { keep: place != Place::Outside, tally: place as usize }
+            Verdict { keep: place != Place::Outside, tally: place as u8 }
         };
         let judge_move = |line: &MoveLine| {
             let place = Place::of(line.date, range, context);
             let counterpart = place != Place::Outside && config.bank_account_index(&line.account).is_none();
-            Verdict {
-                keep: place != Place::Outside && !counterpart,
-                tally: place as usize + 3 * usize::from(counterpart),
-            }
+            let tally = if counterpart { COUNTERPART + place as u8 } else { place as u8 };
+            Verdict { keep: place != Place::Outside && !counterpart, tally }
         };
         let (statements, statements_input) = match &self.statements {
             Input::File(path) => {
@@ -141,9 +139,11 @@ impl Sources {
             }
             Input::Postgres(database) => read_odoo(database, settings, context, &judge_move).await?,
         };
-        let statement_counts = SideCounts::from_places([0, 1, 2].map(|tally| statements.tally(tally)));
-        let move_counts = SideCounts::from_places([0, 1, 2].map(|tally| moves.tally(tally) + moves.tally(tally + 3)));
-        let counterpart_lines = moves.tally(3) + moves.tally(4);
+        let statement_counts = SideCounts::from_places(Place::ALL.map(|place| statements.tally(place as u8)));
+        let move_counts = SideCounts::from_places(
+            Place::ALL.map(|place| moves.tally(place as u8) + moves.tally(COUNTERPART + place as u8)),
+        );
+        let counterpart_lines = Place::ALL.map(|place| moves.tally(COUNTERPART + place as u8)).iter().sum();
         Ok(Inputs {
             statements,
             moves,
@@ -154,6 +154,10 @@ impl Sources {
         })
     }
 }
+
+/// The tallies of Odoo counterpart lines start here, after the places: `COUNTERPART + place` counts
+/// the counterpart lines of a place.
+const COUNTERPART: u8 = Place::Outside as u8 + 1;
 
 /// What to read from NEON: the configured table and columns, over the context range.
 pub fn neon_source(settings: &Settings, context: DateRange) -> NeonSource {

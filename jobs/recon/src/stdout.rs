@@ -16,6 +16,14 @@ pub fn write(text: &str) -> Result<()> {
     }
 }
 
+/// Writes what an operator must see before a command commits anything (a manual run's preview):
+/// a reader that went away is an error too, so that `recon manual apply ... | head` stores nothing
+/// the operator did not see.
+pub fn write_before_commit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("writing the preview to standard output")
+}
+
 /// Writes what a command prints once its work is done and kept (a committed run or manual run, a
 /// closed case, a written file, a KPI whose verdict is the exit code). Failing to print does not
 /// undo the work or change the command's exit code, which cron and alerts read: the failure is

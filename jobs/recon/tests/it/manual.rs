@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use recon_store::{CaseStatus, MatchReview, MatchStatus, RunMode};
 
-use crate::support::{FROM, TO, Workspace, demo, edited_copy, run};
+use crate::support::{FROM, Ran, TO, Workspace, demo, edited_copy, full_stdout, run};
 
 /// BBVA's ambiguous 3,480.00 deposit, and the Odoo line the customer confirmed.
 const AMBIGUOUS_STATEMENT: &str = "884203";
@@ -252,6 +252,30 @@ fn four_eyes_cycle_proposes_refuses_self_approval_approves_applies_and_reports()
     let mut again = workspace.recon(&["manual", "apply", &proposal_id, "--operator", "luis", "--config"]);
     let ran = run(again.arg(&config)).expect_code(2);
     assert!(ran.stderr.contains("is already applied"), "{}", ran.stderr);
+}
+
+/// The preview is what the operator approves by applying: when it cannot be written (a full disk,
+/// or a reader that went away: `recon manual apply ... | head`), nothing is applied.
+#[test]
+fn apply_whose_preview_cannot_be_written_applies_nothing() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let before = workspace.contents();
+    let file = workspace.write("decisions.csv", &decisions("900.00"));
+    let (reader, closed) = std::io::pipe().unwrap();
+    drop(reader);
+    let outputs: [(&str, std::process::Stdio); 2] =
+        [("a full disk", full_stdout().into()), ("a closed pipe", closed.into())];
+    for (what, stdout) in outputs {
+        let mut apply = workspace.manual_with_inputs("apply", &file, &demo("recon.toml"), "ana");
+        apply.arg("--report-dir").arg(workspace.path("reports")).stdout(stdout);
+        let ran = Ran::from(apply.output().unwrap()).expect_code(1);
+        assert!(ran.stderr.contains("writing the preview to standard output"), "{what}: {}", ran.stderr);
+        assert!(!ran.stderr.contains("panicked"), "{what}: {}", ran.stderr);
+        let after = workspace.contents();
+        assert_eq!((after.runs.len(), after.matches.len()), (before.runs.len(), before.matches.len()), "{what}");
+        assert!(after.matches.iter().all(|m| m.review != MatchReview::Manual), "{what}");
+    }
 }
 
 #[test]
