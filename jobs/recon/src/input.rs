@@ -412,8 +412,8 @@ pub fn read_moves(
 /// ragged row, invalid UTF-8); any other read failure (missing file, missing column, broken CSV, bad
 /// Parquet) is fatal.
 ///
-/// CSV is read on its own thread in chunks of [`CHUNK_ROWS`] records, typed in parallel (rayon) on
-/// another while the chunk before is accepted; records reach `typer` in file order, so line numbers,
+/// CSV is read on its own thread in chunks of [`CHUNK_ROWS`] records, typed and judged in parallel
+/// (rayon) on another while the chunk before is accepted; records reach `typer` in file order, so line numbers,
 /// bad rows and the choice of the first of two equal ids do not depend on the thread count.
 fn read_file<T: Record, L: Identified + Send>(
     path: &Path,

@@ -9,8 +9,7 @@ use anyhow::{Context, Result};
 /// Writes `text` to standard output and flushes it. A reader that went away (`recon cases list |
 /// head`: a broken pipe) is not an error, since it read all it wanted; any other failure is.
 pub fn write(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match write_flushed(text) {
         Err(error) if error.kind() != ErrorKind::BrokenPipe => Err(error).context("writing to standard output"),
         _ => Ok(()),
     }
@@ -20,8 +19,14 @@ pub fn write(text: &str) -> Result<()> {
 /// a reader that went away is an error too, so that `recon manual apply ... | head` stores nothing
 /// the operator did not see.
 pub fn write_before_commit(text: &str) -> Result<()> {
+    write_flushed(text).context("writing the preview to standard output")
+}
+
+/// `text` on standard output, flushed.
+fn write_flushed(text: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("writing the preview to standard output")
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
 }
 
 /// Writes what a command prints once its work is done and kept (a committed run or manual run, a
