@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use smallvec::SmallVec;
+
 use crate::Text;
 use crate::clabe::Clabe;
 
@@ -146,6 +148,15 @@ pub const TEXT_LENGTH_MAX: usize = 4096;
 /// Most references kept from one text.
 pub const REFERENCES_PER_TEXT_MAX: usize = 16;
 
+/// The references of one line or text: nearly always one or two, held inline (no heap block).
+pub type References = SmallVec<[Reference; 2]>;
+
+/// A text's tokens; bank texts rarely have more than 32 (a longer text spills to the heap).
+type Tokens<'t> = SmallVec<[&'t str; 32]>;
+
+/// References found so far in one text, with the index of the token each starts at.
+type Found = SmallVec<[(usize, Reference); 4]>;
+
 /// Returns every typed reference in `text`, in order of appearance, without duplicates.
 ///
 /// ```
@@ -155,18 +166,24 @@ pub const REFERENCES_PER_TEXT_MAX: usize = 16;
 /// assert_eq!(found[1].canonical, "93000262276908");
 /// ```
 pub fn extract_references(text: &str, source: TextSource) -> Vec<Reference> {
+    references_in(text, source).into_vec()
+}
+
+/// [`extract_references`] into inline storage: the matching core reads millions of texts, and the
+/// scratch of one text (its tokens, which are taken, what was found) lives on the stack.
+pub fn references_in(text: &str, source: TextSource) -> References {
     let text = truncate(text, TEXT_LENGTH_MAX);
     if text.trim().is_empty() {
-        return Vec::new();
+        return References::new();
     }
     let tokens = tokenize(text);
-    let mut consumed = vec![false; tokens.len()];
-    let mut found: Vec<(usize, Reference)> = Vec::new();
+    let mut consumed: SmallVec<[bool; 32]> = smallvec::smallvec![false; tokens.len()];
+    let mut found = Found::new();
     if source == TextSource::ReferenceField
         && tokens.len() == 1
         && let Some(reference) = reference_field_token(tokens[0])
     {
-        return vec![reference];
+        return smallvec::smallvec![reference];
     }
     find_grouped_oxxo(&tokens, &mut consumed, &mut found);
     find_conekta_payouts(&tokens, &mut consumed, &mut found);
@@ -179,7 +196,7 @@ pub fn extract_references(text: &str, source: TextSource) -> Vec<Reference> {
         }
     }
     found.sort_by_key(|(index, _)| *index);
-    let mut out: Vec<Reference> = Vec::new();
+    let mut out = References::new();
     for (_, reference) in found {
         let duplicate =
             out.iter().any(|r| r.kind.family() == reference.kind.family() && r.canonical == reference.canonical);
@@ -203,23 +220,32 @@ fn truncate(text: &str, length_max: usize) -> &str {
 
 /// Splits on white space and punctuation that never occurs inside a reference. `,`, `:` and `.` split
 /// only when not between two digits, so `1,234.56` and `14:47` stay whole (and are then recognised as
-/// amounts and times, not references).
-fn tokenize(text: &str) -> Vec<&str> {
+/// amounts and times, not references). Reads bytes: only a non-ASCII character is decoded, to ask
+/// whether it is white space (a no-break space, say).
+fn tokenize(text: &str) -> Tokens<'_> {
     let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
+    let mut tokens = Tokens::new();
     let mut start: Option<usize> = None;
-    for (index, character) in text.char_indices() {
-        let splits = match character {
-            c if c.is_whitespace() => true,
-            ';' | '|' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | '\'' | '#' | '=' | '*' | '<' | '>' | '!' | '?' => {
-                true
-            }
-            ',' | ':' | '.' => {
-                let before = index > 0 && bytes[index - 1].is_ascii_digit();
-                let after = bytes.get(index + 1).is_some_and(u8::is_ascii_digit);
-                !(before && after)
-            }
-            _ => false,
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let (splits, width) = if byte.is_ascii() {
+            let splits = match byte {
+                // `char::is_whitespace` in ASCII: tab, line feed, vertical tab, form feed, carriage return, space.
+                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => true,
+                b';' | b'|' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'\'' | b'#' | b'=' | b'*' | b'<'
+                | b'>' | b'!' | b'?' => true,
+                b',' | b':' | b'.' => {
+                    let before = index > 0 && bytes[index - 1].is_ascii_digit();
+                    let after = bytes.get(index + 1).is_some_and(u8::is_ascii_digit);
+                    !(before && after)
+                }
+                _ => false,
+            };
+            (splits, 1)
+        } else {
+            let character = text[index..].chars().next().expect("index is at a character boundary");
+            (character.is_whitespace(), character.len_utf8())
         };
         match (splits, start) {
             (true, Some(from)) => {
@@ -229,6 +255,7 @@ fn tokenize(text: &str) -> Vec<&str> {
             (false, None) => start = Some(index),
             _ => {}
         }
+        index += width;
     }
     if let Some(from) = start {
         tokens.push(&text[from..]);
@@ -415,7 +442,7 @@ fn looks_like_date(token: &str) -> bool {
 }
 
 /// `Conekta 0598792`, `0598792 Conekta`, `Liquidación Conekta 598792`.
-fn find_conekta_payouts(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
+fn find_conekta_payouts(tokens: &[&str], consumed: &mut [bool], found: &mut Found) {
     for (index, token) in tokens.iter().enumerate() {
         if !token.trim_end_matches([':', '-']).eq_ignore_ascii_case("conekta") {
             continue;
@@ -437,7 +464,7 @@ fn find_conekta_payouts(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<
 }
 
 /// `9300 0262 2769 08` written as separate tokens, optionally after `OXXO`.
-fn find_grouped_oxxo(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
+fn find_grouped_oxxo(tokens: &[&str], consumed: &mut [bool], found: &mut Found) {
     let mut index = 0;
     while index < tokens.len() {
         let mut matched = None;
@@ -477,7 +504,7 @@ fn is_one_of(word: &str, keywords: &[&str]) -> bool {
 }
 
 /// Keywords that announce a referencia numérica or a clave de rastreo in free text.
-fn find_keyword_references(tokens: &[&str], consumed: &mut [bool], found: &mut Vec<(usize, Reference)>) {
+fn find_keyword_references(tokens: &[&str], consumed: &mut [bool], found: &mut Found) {
     for index in 0..tokens.len() {
         let word = tokens[index].trim_end_matches(['.', ':', '-']);
         let next = index + 1;

@@ -14,7 +14,7 @@ use crate::clabe::Clabe;
 use crate::currency::Currency;
 use crate::fingerprint::{Fingerprint, FingerprintInput, fingerprint};
 use crate::money::Money;
-use crate::reference::{Reference, ReferenceKind, TextSource, extract_references, primary_reference};
+use crate::reference::{ReferenceKind, References, TextSource, primary_reference, references_in};
 use crate::time::{Timestamp, business_date, operation_date};
 
 /// Orders ids the way people read them (natural order): runs of digits compare by value, everything
@@ -65,7 +65,7 @@ pub(super) struct Line {
     /// Banking-day ordinals of the dates this line may be booked under: for a statement line its
     /// business date and its SPEI operation date; for an Odoo line its accounting date (twice).
     pub date_ordinals: [i64; 2],
-    pub references: Vec<Reference>,
+    pub references: References,
     pub fingerprint: Fingerprint,
     pub has_reference: bool,
     /// For a duplicate: the index (in the same side's line list) of the line kept.
@@ -243,9 +243,9 @@ impl Scopes {
     }
 }
 
-fn references_of(reference_field: &str, free_text: &str) -> Vec<Reference> {
-    let mut references = extract_references(reference_field, TextSource::ReferenceField);
-    for reference in extract_references(free_text, TextSource::FreeText) {
+fn references_of(reference_field: &str, free_text: &str) -> References {
+    let mut references = references_in(reference_field, TextSource::ReferenceField);
+    for reference in references_in(free_text, TextSource::FreeText) {
         if !references.iter().any(|r| r.kind.family() == reference.kind.family() && r.canonical == reference.canonical)
         {
             references.push(reference);
@@ -445,7 +445,7 @@ impl Prepared<'_> {
             amount: line.money(),
             business_date: line.business_date,
             account: self.account(line).to_owned(),
-            references: line.references.clone(),
+            references: line.references.to_vec(),
             raw_reference,
             raw_text,
             move_name,

@@ -21,6 +21,28 @@ proptest! {
         let _ = Clabe::parse(&text);
     }
 
+    /// The tokenizer reads bytes and decodes only non-ASCII characters: any white space `char`
+    /// considers white space separates tokens exactly as a plain space does.
+    #[test]
+    fn any_white_space_splits_like_a_space(
+        words in proptest::collection::vec("[A-Za-z0-9/:.,-]{1,24}|REF|RASTREO|OXXO|Conekta", 1..40),
+        separators in proptest::collection::vec(prop::sample::select(vec![
+            "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{85}", "\u{a0}", "\u{1680}", "\u{2003}", "\u{2028}", "\u{202f}", "\u{3000}", "  ",
+        ]), 40),
+    ) {
+        let spaced = words.join(" ");
+        let mut mixed = String::new();
+        for (index, word) in words.iter().enumerate() {
+            if index > 0 {
+                mixed.push_str(separators[index % separators.len()]);
+            }
+            mixed.push_str(word);
+        }
+        for source in [TextSource::FreeText, TextSource::ReferenceField] {
+            prop_assert_eq!(extract_references(&mixed, source), extract_references(&spaced, source));
+        }
+    }
+
     #[test]
     fn number_like_text_never_panics(text in "[-+($'0-9,. eE)]{0,40}") {
         let _ = parse_amount(&text, Currency::MXN, &AmountFormat::BANK);
