@@ -14,12 +14,13 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::prepare::name_tokens;
-use super::tiers::{ByDate, Work, contradicts};
+use super::tiers::{ByDate, ByReference, Work, contradicts};
 use super::{FeeSchedule, MatchRule, Review, Text};
 use crate::reference::ReferenceKind;
 
@@ -79,12 +80,7 @@ struct Prospects {
 }
 
 impl Prospects {
-    fn of(
-        work: &Work<'_, '_>,
-        s: usize,
-        by_reference: &HashMap<(u8, &str), Vec<usize>>,
-        by_partner: &ByDate<&[String]>,
-    ) -> Prospects {
+    fn of(work: &Work<'_, '_>, s: usize, by_reference: &ByReference<'_>, by_partner: &ByDate<&[String]>) -> Prospects {
         let statement = work.statement(s);
         let window = work.config.window_banking_days;
         let by_reference: Vec<Vec<usize>> = statement
@@ -93,7 +89,7 @@ impl Prospects {
             .filter(|r| r.kind != ReferenceKind::Clabe)
             .map(|reference| {
                 let key = (reference.kind.family().tag(), reference.canonical.as_str());
-                let lines = by_reference.get(&key).map(Vec::as_slice).unwrap_or_default();
+                let lines = by_reference.get(&key).map(SmallVec::as_slice).unwrap_or_default();
                 lines.iter().copied().filter(|&m| statement.date_delta(work.line_move(m)) <= window).collect()
             })
             .collect();

@@ -5,6 +5,7 @@ use std::hash::Hash;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use super::exceptions::{Ambiguity, Leftovers};
 use super::prepare::{Line, Partition, Prepared};
@@ -58,6 +59,9 @@ impl Found {
     }
 }
 
+/// Open Odoo line positions by reference key (family tag, canonical text), in position order.
+pub(super) type ByReference<'p> = HashMap<(u8, &'p str), SmallVec<[usize; 1]>>;
+
 /// The state of one partition while tiers run: which local lines are used.
 pub(super) struct Work<'p, 'a> {
     pub prepared: &'p Prepared<'a>,
@@ -91,9 +95,9 @@ impl<'p, 'a> Work<'p, 'a> {
 
     /// The open Odoo lines (positions) by reference key (family tag, canonical text): the index of
     /// tiers 2 and 4, built over the lines the tiers before left open, since a used line is never a
-    /// candidate.
-    pub fn open_moves_by_reference(&self) -> HashMap<(u8, &'p str), Vec<usize>> {
-        let mut by_reference: HashMap<(u8, &'p str), Vec<usize>> = HashMap::default();
+    /// candidate. Most keys name one line, held inline; sized for one key per open line up front.
+    pub fn open_moves_by_reference(&self) -> ByReference<'p> {
+        let mut by_reference: ByReference<'p> = HashMap::with_capacity_and_hasher(self.moves.len(), Default::default());
         for m in self.open_moves() {
             for key in self.line_move(m).reference_keys() {
                 by_reference.entry(key).or_default().push(m);
@@ -155,13 +159,14 @@ impl<'p, 'a> Work<'p, 'a> {
 /// window query reads only the lines within reach of a statement line's dates instead of every line
 /// of the key in the partition (a common amount or a frequent partner has lines on every day).
 pub(super) struct ByDate<K> {
-    groups: HashMap<K, Vec<(i64, usize)>>,
+    /// Most amounts name one line: held inline.
+    groups: HashMap<K, SmallVec<[(i64, usize); 1]>>,
 }
 
 impl<K: Hash + Eq> ByDate<K> {
     /// Groups move positions `m` under their keys.
     pub fn new(work: &Work<'_, '_>, keyed: impl Iterator<Item = (K, usize)>) -> ByDate<K> {
-        let mut groups: HashMap<K, Vec<(i64, usize)>> = HashMap::default();
+        let mut groups: HashMap<K, SmallVec<[(i64, usize); 1]>> = HashMap::default();
         for (key, m) in keyed {
             groups.entry(key).or_default().push((work.line_move(m).odoo_ordinal(), m));
         }
@@ -179,7 +184,7 @@ impl<K: Hash + Eq> ByDate<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let group = self.groups.get(key).map(Vec::as_slice).unwrap_or_default();
+        let group = self.groups.get(key).map(SmallVec::as_slice).unwrap_or_default();
         let [a, b] = statement.date_ordinals;
         let (low, high) = (a.min(b).saturating_sub(window), a.max(b).saturating_add(window));
         let start = group.partition_point(|&(ordinal, _)| ordinal < low);
@@ -246,28 +251,27 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
 
 /// The first reference both lines carry (by family, then canonical text).
 pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, Text)> {
-    let mut shared: Vec<(ReferenceKind, &str)> = a
-        .references
+    a.references
         .iter()
         .filter(|r| r.kind != ReferenceKind::Clabe)
         .filter(|r| b.references.iter().any(|o| o.kind.family() == r.kind.family() && o.canonical == r.canonical))
         .map(|r| (r.kind, r.canonical.as_str()))
-        .collect();
-    shared.sort();
-    shared.first().map(|(kind, canonical)| (*kind, Text::new(canonical)))
+        .min()
+        .map(|(kind, canonical)| (kind, Text::new(canonical)))
 }
 
 /// True when both lines carry references of one family and share none of them: the references
 /// contradict. References of different families (a clave on one side, a number on the other) do not.
 pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
-    let mut families: Vec<u8> = a.reference_keys().map(|(family, _)| family).collect();
-    families.sort_unstable();
-    families.dedup();
-    families.into_iter().any(|family| {
-        let b_has_family = b.reference_keys().any(|(f, _)| f == family);
-        b_has_family
-            && !a.reference_keys().filter(|(f, _)| *f == family).any(|key| b.reference_keys().any(|other| other == key))
-    })
+    // Family tags are small numbers (`ReferenceFamily::tag`): a set of them is a bit mask.
+    let families = |line: &Line| line.reference_keys().fold(0u32, |set, (family, _)| set | 1 << family);
+    let shared_families = families(a) & families(b);
+    shared_families != 0
+        && (0..u32::BITS).filter(|family| shared_families & 1 << family != 0).any(|family| {
+            !a.reference_keys()
+                .filter(|&(f, _)| u32::from(f) == family)
+                .any(|key| b.reference_keys().any(|other| other == key))
+        })
 }
 
 /// Tier 2: a shared reference, the exact amount, within the window. Ties on date distance are resolved
@@ -280,7 +284,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
         let statement = work.statement(s);
         let mut found: Vec<(i64, usize)> = Vec::new();
         for key in statement.reference_keys() {
-            for &m in by_reference.get(&key).map(Vec::as_slice).unwrap_or_default() {
+            for &m in by_reference.get(&key).map(SmallVec::as_slice).unwrap_or_default() {
                 let line = work.line_move(m);
                 if work.move_used[m] || line.amount_minor != statement.amount_minor {
                     continue;
