@@ -372,12 +372,21 @@ fn oxxo_groups(groups: &[&str]) -> Option<String> {
 /// with at least one letter and at least as many digits as letters (so words and mixed tokens such as
 /// `a34bc3xxx1` are not read as references).
 fn clave_shape(token: &str) -> bool {
-    if !(8..=30).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/') {
+    if !(8..=30).contains(&token.len()) {
         return false;
     }
-    let letters = token.bytes().filter(u8::is_ascii_alphabetic).count();
-    let digits = token.bytes().filter(u8::is_ascii_digit).count();
-    letters >= 1 && digits >= letters && !looks_like_date(token) && !looks_like_sequence(token)
+    // One pass over the bytes; most claves have no separator, and only a token with one can read as
+    // a date (a token with a letter is never all digits) or a sequence name.
+    let (mut letters, mut digits, mut separators) = (0usize, 0usize, 0usize);
+    for byte in token.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' => letters += 1,
+            b'0'..=b'9' => digits += 1,
+            b'-' | b'/' => separators += 1,
+            _ => return false,
+        }
+    }
+    letters >= 1 && digits >= letters && (separators == 0 || (!looks_like_date(token) && !looks_like_sequence(token)))
 }
 
 /// Odoo sequence names (`INV/2024/00098`, `BNK1/2026/00001`, `RINV/2025/0003`): a prefix of letters

@@ -139,15 +139,27 @@ pub(super) fn prepare<'a>(
         Counts { statements_total: statements.len() as u64, moves_total: moves.len() as u64, ..Counts::default() };
     let account_by_clabe: HashMap<&str, usize> =
         config.accounts.iter().enumerate().map(|(i, a)| (a.clabe.trim(), i)).collect();
-    // Normalizing is independent per line: done in parallel, order restored by the sort below. Which
-    // lines take part is decided first, into a list of small items, so that the lines themselves are
+    // Normalizing is independent per line: done in parallel. Which lines take part is decided first, into a list of small items, so that the lines themselves are
     // made by an indexed map that writes each straight into its place: collecting a filtered
     // iterator appends the pieces one after another on one core.
-    let kept: Vec<(usize, usize)> = statements
+    let mut kept: Vec<(usize, usize)> = statements
         .par_iter()
         .enumerate()
         .filter_map(|(index, statement)| Some((index, *account_by_clabe.get(statement.account.trim())?)))
         .collect();
+    let mut kept_moves: Vec<(usize, usize)> = moves
+        .par_iter()
+        .enumerate()
+        .filter(|(_, line)| line.state == MoveState::Posted)
+        .filter_map(|(index, line)| Some((index, config.bank_account_index(&line.account)?)))
+        .collect();
+    // Each side in id order, so nothing depends on input order: the small (index, account) pairs are
+    // sorted, the two sides at once, each on all cores (a stable sort: the order of a sequential
+    // one), and the lines are then made in that order.
+    rayon::join(
+        || kept.par_sort_by(|a, b| id_cmp(&statements[a.0].id, &statements[b.0].id)),
+        || kept_moves.par_sort_by(|a, b| id_cmp(&moves[a.0].id, &moves[b.0].id)),
+    );
     let statement_lines: Vec<Line> = kept
         .into_par_iter()
         .map(|(index, account_index)| {
@@ -167,13 +179,7 @@ pub(super) fn prepare<'a>(
     counts.moves_draft = scopes.draft;
     counts.moves_cancelled = scopes.cancelled;
     counts.moves_in_scope = scopes.posted;
-    let kept: Vec<(usize, usize)> = moves
-        .par_iter()
-        .enumerate()
-        .filter(|(_, line)| line.state == MoveState::Posted)
-        .filter_map(|(index, line)| Some((index, config.bank_account_index(&line.account)?)))
-        .collect();
-    let move_lines: Vec<Line> = kept
+    let move_lines: Vec<Line> = kept_moves
         .into_par_iter()
         .map(|(index, account_index)| {
             let line = &moves[index];
@@ -190,13 +196,12 @@ pub(super) fn prepare<'a>(
         accounts: config.accounts.iter().map(|a| a.clabe.trim().to_owned()).collect(),
         counts,
     };
-    prepared.sort_and_flag_duplicates();
+    prepared.flag_duplicates();
     prepared
 }
 
-/// [`Prepared::sort_and_flag_duplicates`] for the lines of one side, whose ids `id` gives.
-fn sort_and_flag_side<'r>(lines: &mut [Line], id: impl Fn(&Line) -> &'r str + Sync) {
-    lines.par_sort_by(|a, b| id_cmp(id(a), id(b)));
+/// [`Prepared::flag_duplicates`] for the lines of one side, in id order.
+fn flag_side(lines: &mut [Line]) {
     let mut first_by_fingerprint: HashMap<Fingerprint, usize> =
         HashMap::with_capacity_and_hasher(lines.len(), Default::default());
     for (index, line) in lines.iter_mut().enumerate() {
@@ -388,15 +393,10 @@ impl Prepared<'_> {
         &self.accounts[line.account_index]
     }
 
-    /// Sorts each side by id (so nothing depends on input order) and flags duplicates: lines with a
-    /// reference and the same fingerprint; the lowest id takes part, the others are flagged. The two
-    /// sides at once, each sorted on all cores (a stable sort: the same order as a sequential one).
-    fn sort_and_flag_duplicates(&mut self) {
-        let (statements_raw, moves_raw) = (self.statements_raw, self.moves_raw);
-        rayon::join(
-            || sort_and_flag_side(&mut self.statements, |line| statements_raw[line.source_index].id.as_str()),
-            || sort_and_flag_side(&mut self.moves, |line| moves_raw[line.source_index].id.as_str()),
-        );
+    /// Flags duplicates: lines with a reference and the same fingerprint; the lowest id (lines are in
+    /// id order) takes part, the others are flagged. The two sides at once.
+    fn flag_duplicates(&mut self) {
+        rayon::join(|| flag_side(&mut self.statements), || flag_side(&mut self.moves));
     }
 
     /// Partitions of (account, currency), in a stable order, holding the lines that take part.
