@@ -59,6 +59,10 @@ impl Found {
     }
 }
 
+/// A statement line's candidates, (banking days apart, move position), nearest first: nearly always
+/// one or two, held inline.
+pub(super) type Candidates = SmallVec<[(i64, usize); 2]>;
+
 /// Open Odoo line positions by reference key (family tag, canonical text), in position order.
 pub(super) type ByReference<'p> = HashMap<(u8, &'p str), SmallVec<[usize; 1]>>;
 
@@ -280,9 +284,9 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
     let by_reference = work.open_moves_by_reference();
     let window = work.config.window_banking_days;
     let candidates_max = work.config.candidates_per_line_max;
-    let candidates_of = |work: &Work<'_, '_>, s: usize| -> Vec<(i64, usize)> {
+    let candidates_of = |work: &Work<'_, '_>, s: usize| -> Candidates {
         let statement = work.statement(s);
-        let mut found: Vec<(i64, usize)> = Vec::new();
+        let mut found = Candidates::new();
         for key in statement.reference_keys() {
             for &m in by_reference.get(&key).map(SmallVec::as_slice).unwrap_or_default() {
                 let line = work.line_move(m);
@@ -307,7 +311,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
         // Candidates and explanations read the lines and what is used, and change nothing: on every
         // core. What is decided and recorded stays sequential, in the same order.
         let work_ref = &*work;
-        let candidates: Vec<(usize, Vec<(i64, usize)>)> = pending
+        let candidates: Vec<(usize, Candidates)> = pending
             .par_iter()
             .filter(|&&s| !work_ref.statement_used[s])
             .map(|&s| (s, candidates_of(work_ref, s)))
@@ -345,7 +349,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
 }
 
 /// Pairs (statement, move) where each is the other's unique best (smallest date distance).
-fn mutual_best(candidates: &[(usize, Vec<(i64, usize)>)]) -> Vec<(usize, usize)> {
+fn mutual_best(candidates: &[(usize, Candidates)]) -> Vec<(usize, usize)> {
     // For each move: the best delta any statement offers it, and how many statements offer that.
     let mut best_for_move: HashMap<usize, (i64, usize, usize)> = HashMap::default();
     for (s, found) in candidates {
@@ -417,17 +421,13 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
 }
 
 /// Open Odoo lines with the statement line's exact amount, within the window, not contradicted.
-fn amount_candidates(
-    work: &Work<'_, '_>,
-    pending: &[usize],
-    by_amount: &ByDate<i64>,
-) -> Vec<(usize, Vec<(i64, usize)>)> {
+fn amount_candidates(work: &Work<'_, '_>, pending: &[usize], by_amount: &ByDate<i64>) -> Vec<(usize, Candidates)> {
     let window = work.config.window_banking_days;
     pending
         .par_iter()
         .filter_map(|&s| {
             let statement = work.statement(s);
-            let mut found: Vec<(i64, usize)> = by_amount
+            let mut found: Candidates = by_amount
                 .near(&statement.amount_minor, statement, window)
                 .filter(|&m| !work.move_used[m])
                 .map(|m| (statement.date_delta(work.line_move(m)), m))
@@ -447,7 +447,7 @@ fn amount_candidates(
 /// other line's corroboration claims.
 fn decide_amount_matches(
     work: &Work<'_, '_>,
-    candidates: &[(usize, Vec<(i64, usize)>)],
+    candidates: &[(usize, Candidates)],
 ) -> Vec<(usize, usize, MatchRule, Vec<Text>)> {
     let corroborations: Vec<Vec<Vec<Text>>> = candidates
         .par_iter()
