@@ -69,10 +69,12 @@ pub(super) struct Line {
     pub fingerprint: Fingerprint,
     pub has_reference: bool,
     /// For a duplicate: the index (in the same side's line list) of the line kept.
-    pub duplicate_of: Option<usize>,
+    pub duplicate_of: Option<u32>,
     /// Reconciled by hand in a manual controlled run: out of the tiers, reconciled in the KPI.
     pub manual: bool,
-    pub counterparty_clabe: Option<super::Text>,
+    /// A statement line whose counterparty account is a valid CLABE ([`Prepared::counterparty_clabe`]
+    /// reads it from the record: no copy per line).
+    pub has_counterparty_clabe: bool,
 }
 
 impl Line {
@@ -209,7 +211,7 @@ fn flag_side(lines: &mut [Line]) {
             continue;
         }
         match first_by_fingerprint.get(&line.fingerprint) {
-            Some(&first) => line.duplicate_of = Some(first),
+            Some(&first) => line.duplicate_of = Some(u32::try_from(first).expect("fewer than 2^32 lines a side")),
             None => {
                 first_by_fingerprint.insert(line.fingerprint, index);
             }
@@ -292,10 +294,7 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         fingerprint,
         duplicate_of: None,
         manual: false,
-        // A valid CLABE is its 18 digits: the trimmed text as given.
-        counterparty_clabe: Clabe::parse(&statement.counterparty_account)
-            .ok()
-            .map(|_| super::Text::from(statement.counterparty_account.trim())),
+        has_counterparty_clabe: Clabe::parse(&statement.counterparty_account).is_ok(),
     }
 }
 
@@ -329,7 +328,7 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
         fingerprint,
         duplicate_of: None,
         manual: false,
-        counterparty_clabe: None,
+        has_counterparty_clabe: false,
     }
 }
 
@@ -387,6 +386,12 @@ impl Prepared<'_> {
             Side::Statement => &self.statements_raw[line.source_index].counterparty_name,
             Side::Move => &self.moves_raw[line.source_index].partner,
         }
+    }
+
+    /// A statement line's counterparty CLABE, when valid: its 18 digits, the trimmed text as given.
+    pub fn counterparty_clabe(&self, index: usize) -> Option<&str> {
+        let line = &self.statements[index];
+        line.has_counterparty_clabe.then(|| self.statements_raw[line.source_index].counterparty_account.trim())
     }
 
     pub fn account(&self, line: &Line) -> &str {
@@ -459,7 +464,7 @@ impl Prepared<'_> {
             let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
             for (index, line) in lines.iter().enumerate() {
                 if let Some(first) = line.duplicate_of {
-                    groups.entry(first).or_default().push(index);
+                    groups.entry(first as usize).or_default().push(index);
                 }
             }
             let mut firsts: Vec<usize> = groups.keys().copied().collect();

@@ -482,7 +482,7 @@ fn decide_amount_matches(
 /// What else agrees between statement position `s` and move position `m`: counterparty name against
 /// partner, counterparty CLABE against a CLABE in the Odoo text.
 pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<Text> {
-    let (statement, line) = (work.statement(s), work.line_move(m));
+    let line = work.line_move(m);
     let mut agreed = Vec::new();
     let statement_tokens = work.prepared.name_tokens(super::Side::Statement, work.statements[s]);
     if !statement_tokens.is_empty() {
@@ -494,7 +494,7 @@ pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<Text
             agreed.push("counterparty_name".into());
         }
     }
-    if let Some(clabe) = &statement.counterparty_clabe
+    if let Some(clabe) = work.prepared.counterparty_clabe(work.statements[s])
         && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && r.canonical == clabe)
     {
         agreed.push("counterparty_clabe".into());
