@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
 use super::exceptions::{Ambiguity, Leftovers};
-use super::prepare::{Line, Partition, Prepared};
+use super::prepare::{ByFingerprint, Line, Partition, Prepared};
 use super::{Explanation, Match, MatchConfig, MatchRule, Review, Text, match_id};
 use crate::reference::ReferenceKind;
 
@@ -224,11 +224,12 @@ pub(super) fn match_partition(prepared: &Prepared<'_>, partition: &Partition, co
 /// Tier 1: the same fingerprint on both sides. Duplicates were set aside, so a fingerprint is unique
 /// per side and the join is one-to-one.
 fn tier_fingerprint(work: &mut Work<'_, '_>) {
-    let mut by_fingerprint = HashMap::with_capacity_and_hasher(work.moves.len(), Default::default());
+    let fingerprint_at = |m: u32| &work.line_move(m as usize).fingerprint;
+    let mut by_fingerprint = ByFingerprint::with_capacity(work.moves.len());
     for m in 0..work.moves.len() {
-        let line = work.line_move(m);
-        if line.has_reference {
-            by_fingerprint.insert(line.fingerprint, m);
+        // Duplicates were set aside: a fingerprint is on one line of the partition at most.
+        if work.line_move(m).has_reference {
+            by_fingerprint.insert_new(m, fingerprint_at);
         }
     }
     // The lookups and explanations read only the lines, so they run on every core (a core whose own
@@ -241,7 +242,7 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
             if !statement.has_reference {
                 return None;
             }
-            let &m = by_fingerprint.get(&statement.fingerprint)?;
+            let m = by_fingerprint.get(&statement.fingerprint, fingerprint_at)? as usize;
             let shared = shared_reference(statement, work_ref.line_move(m));
             Some((s, m, work_ref.explanation(super::MatchRule::Fingerprint, s, &[m], shared)))
         })
