@@ -578,8 +578,8 @@ pub fn reconcile_with_manual(
             exceptions
         },
     );
-    // The tiers' explanations (cloned into the matches: they cannot be moved out of a shared list
-    // on all cores) are freed on every core too.
+    // What the tiers recorded (the explanations of tiers 3 and 4, cloned into the matches: they
+    // cannot be moved out of a shared list on all cores) is freed on every core too.
     per_partition.into_par_iter().flatten().for_each(drop);
     let kpi = kpi::compute(&prepared, &matched, config);
     let counts = prepared.counts(&matches, &exceptions, truncated);

@@ -21,11 +21,12 @@ pub(super) struct PartitionResult {
     pub settlement_searches_truncated: u64,
 }
 
-/// A match as the tiers record it: line indexes and the explanation, no ids yet. Partitions only
-/// decide; [`Found::to_match`] writes the ids, the match id (blake3) and the account once every
-/// partition is done, on all cores, straight into the match's place in the outcome. Building them
-/// inside the partitions left that work to whichever core drew the largest partition, and moved
-/// every 200-byte match once more to put them in order.
+/// A match as the tiers record it: line indexes and why, no ids yet. Partitions only decide;
+/// [`Found::to_match`] writes the ids, the match id (blake3), the account and the explanation of a
+/// tier 1 or 2 match once every partition is done, on all cores, straight into the match's place in
+/// the outcome. Building them inside the partitions left that work to whichever core drew the
+/// largest partition, and moved every 200-byte match once more to put them in order; a `Found` is
+/// 64 bytes.
 pub(super) struct Found {
     /// Index of the statement line in `Prepared::statements` (id order).
     pub statement: usize,
@@ -34,11 +35,21 @@ pub(super) struct Found {
     pub first_move: usize,
     pub more_moves: Vec<usize>,
     pub review: Review,
-    pub explanation: Explanation,
+    pub why: Why,
+}
+
+/// Why a pair matched, as the tiers record it.
+pub(super) enum Why {
+    /// Tier 1 and tier 2 (nearly every match): everything the explanation says follows from the two
+    /// lines (the shared reference, the amounts, the date distance), so it is written with the match.
+    Fingerprint,
+    ReferenceAmount,
+    /// The other tiers: explained when decided (corroborations, fees, a bounded search).
+    Explained(Box<Explanation>),
 }
 
 impl Found {
-    /// The match, with its ids, match id and account.
+    /// The match, with its ids, match id, account and explanation.
     pub fn to_match(&self, prepared: &Prepared<'_>) -> Match {
         let mut move_line_ids: Vec<Text> = Vec::with_capacity(1 + self.more_moves.len());
         for &m in std::iter::once(&self.first_move).chain(&self.more_moves) {
@@ -47,6 +58,20 @@ impl Found {
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
         let line = &prepared.statements[self.statement];
         let statement_id = Text::new(prepared.id(super::Side::Statement, self.statement));
+        let explanation = match &self.why {
+            Why::Fingerprint | Why::ReferenceAmount => {
+                let (rule, move_line) = match self.why {
+                    Why::Fingerprint => (MatchRule::Fingerprint, &prepared.moves[self.first_move]),
+                    _ => (MatchRule::ReferenceAmount, &prepared.moves[self.first_move]),
+                };
+                let mut explanation = explain(rule, line, &[move_line], shared_reference(line, move_line));
+                if rule == MatchRule::ReferenceAmount && explanation.date_delta_banking_days > 0 {
+                    explanation.corroboration.push("within_window".into());
+                }
+                explanation
+            }
+            Why::Explained(explanation) => Explanation::clone(explanation),
+        };
         Match {
             match_id: match_id(&statement_id, &move_line_ids),
             statement_id,
@@ -54,8 +79,34 @@ impl Found {
             account: Text::new(prepared.account(line)),
             business_date: line.business_date,
             review: self.review,
-            explanation: self.explanation.clone(),
+            explanation,
         }
+    }
+}
+
+/// What a match of `statement` with `move_lines` says for itself: the rule, the reference that
+/// agreed, both amounts and the (largest) banking-day distance.
+fn explain(
+    rule: MatchRule,
+    statement: &Line,
+    move_lines: &[&Line],
+    shared: Option<(ReferenceKind, Text)>,
+) -> Explanation {
+    let delta = move_lines.iter().map(|line| statement.date_delta(line)).max().unwrap_or(0);
+    let move_sum: i64 = move_lines.iter().map(|line| line.amount_minor).sum();
+    let (reference_kind, reference) = match shared {
+        Some((kind, canonical)) => (Some(kind), Some(canonical)),
+        None => (None, None),
+    };
+    Explanation {
+        rule,
+        reference_kind,
+        reference,
+        amount: statement.money(),
+        move_amount: crate::money::Money::from_minor(move_sum, statement.currency),
+        date_delta_banking_days: delta,
+        corroboration: Vec::new(),
+        fee: None,
     }
 }
 
@@ -115,7 +166,7 @@ impl<'p, 'a> Work<'p, 'a> {
     }
 
     /// Records a match of statement position `s` with move positions `ms`.
-    pub fn record(&mut self, s: usize, ms: &[usize], review: Review, explanation: Explanation) {
+    pub fn record(&mut self, s: usize, ms: &[usize], review: Review, why: Why) {
         debug_assert!(!self.statement_used[s], "a statement line is never matched twice");
         self.statement_used[s] = true;
         for &m in ms {
@@ -128,34 +179,21 @@ impl<'p, 'a> Work<'p, 'a> {
             first_move: self.moves[first],
             more_moves: more.iter().map(|&m| self.moves[m]).collect(),
             review,
-            explanation,
+            why,
         });
     }
 
+    /// The explanation of a match of statement position `s` with move positions `ms`, for the tiers
+    /// that add to it before recording ([`Why::Explained`]).
     pub fn explanation(
         &self,
         rule: MatchRule,
         s: usize,
         ms: &[usize],
         shared: Option<(ReferenceKind, Text)>,
-    ) -> Explanation {
-        let statement = self.statement(s);
-        let delta = ms.iter().map(|&m| statement.date_delta(self.line_move(m))).max().unwrap_or(0);
-        let move_sum: i64 = ms.iter().map(|&m| self.line_move(m).amount_minor).sum();
-        let (reference_kind, reference) = match shared {
-            Some((kind, canonical)) => (Some(kind), Some(canonical)),
-            None => (None, None),
-        };
-        Explanation {
-            rule,
-            reference_kind,
-            reference,
-            amount: statement.money(),
-            move_amount: crate::money::Money::from_minor(move_sum, statement.currency),
-            date_delta_banking_days: delta,
-            corroboration: Vec::new(),
-            fee: None,
-        }
+    ) -> Box<Explanation> {
+        let move_lines: Vec<&Line> = ms.iter().map(|&m| self.line_move(m)).collect();
+        Box::new(explain(rule, self.statement(s), &move_lines, shared))
     }
 }
 
@@ -235,21 +273,19 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
     // The lookups and explanations read only the lines, so they run on every core (a core whose own
     // partitions are done helps with the largest); the pairs are recorded after, in statement order.
     let work_ref = &*work;
-    let found: Vec<(usize, usize, Explanation)> = (0..work.statements.len())
+    let found: Vec<(usize, usize)> = (0..work.statements.len())
         .into_par_iter()
         .filter_map(|s| {
             let statement = work_ref.statement(s);
             if !statement.has_reference {
                 return None;
             }
-            let m = by_fingerprint.get(&statement.fingerprint, fingerprint_at)? as usize;
-            let shared = shared_reference(statement, work_ref.line_move(m));
-            Some((s, m, work_ref.explanation(super::MatchRule::Fingerprint, s, &[m], shared)))
+            Some((s, by_fingerprint.get(&statement.fingerprint, fingerprint_at)? as usize))
         })
         .collect();
-    for (s, m, explanation) in found {
+    for (s, m) in found {
         if !work.move_used[m] {
-            work.record(s, &[m], Review::Auto, explanation);
+            work.record(s, &[m], Review::Auto, Why::Fingerprint);
         }
     }
 }
@@ -331,20 +367,8 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
             }
             return;
         }
-        let work_ref = &*work;
-        let explained: Vec<(usize, usize, Explanation)> = pairs
-            .into_par_iter()
-            .map(|(s, m)| {
-                let shared = shared_reference(work_ref.statement(s), work_ref.line_move(m));
-                let mut explanation = work_ref.explanation(MatchRule::ReferenceAmount, s, &[m], shared);
-                if explanation.date_delta_banking_days > 0 {
-                    explanation.corroboration.push("within_window".into());
-                }
-                (s, m, explanation)
-            })
-            .collect();
-        for (s, m, explanation) in explained {
-            work.record(s, &[m], Review::Auto, explanation);
+        for (s, m) in pairs {
+            work.record(s, &[m], Review::Auto, Why::ReferenceAmount);
         }
     }
 }
@@ -415,7 +439,7 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
         for (s, m, rule, agreed) in decisions {
             let mut explanation = work.explanation(rule, s, &[m], None);
             explanation.corroboration = agreed;
-            work.record(s, &[m], Review::Auto, explanation);
+            work.record(s, &[m], Review::Auto, Why::Explained(explanation));
         }
         pending.retain(|&s| !work.statement_used[s]);
     }
