@@ -176,8 +176,16 @@ pub fn references_in(text: &str, source: TextSource) -> References {
     if text.trim().is_empty() {
         return References::new();
     }
-    let tokens = tokenize(text);
-    let mut consumed: SmallVec<[bool; 32]> = smallvec::smallvec![false; tokens.len()];
+    let mut tokens = Tokens::new();
+    tokenize(text, &mut tokens);
+    // Which tokens a rule has taken: on the stack for texts of up to 64 tokens.
+    let (mut consumed_inline, mut consumed_heap) = ([false; 64], Vec::new());
+    let consumed: &mut [bool] = if tokens.len() <= consumed_inline.len() {
+        &mut consumed_inline[..tokens.len()]
+    } else {
+        consumed_heap.resize(tokens.len(), false);
+        &mut consumed_heap
+    };
     let mut found = Found::new();
     if source == TextSource::ReferenceField
         && tokens.len() == 1
@@ -185,9 +193,9 @@ pub fn references_in(text: &str, source: TextSource) -> References {
     {
         return smallvec::smallvec![reference];
     }
-    find_grouped_oxxo(&tokens, &mut consumed, &mut found);
-    find_conekta_payouts(&tokens, &mut consumed, &mut found);
-    find_keyword_references(&tokens, &mut consumed, &mut found);
+    find_grouped_oxxo(&tokens, consumed, &mut found);
+    find_conekta_payouts(&tokens, consumed, &mut found);
+    find_keyword_references(&tokens, consumed, &mut found);
     for (index, token) in tokens.iter().enumerate() {
         if !consumed[index]
             && let Some(reference) = classify_token(token, source)
@@ -222,9 +230,8 @@ fn truncate(text: &str, length_max: usize) -> &str {
 /// only when not between two digits, so `1,234.56` and `14:47` stay whole (and are then recognised as
 /// amounts and times, not references). Reads bytes: only a non-ASCII character is decoded, to ask
 /// whether it is white space (a no-break space, say).
-fn tokenize(text: &str) -> Tokens<'_> {
+fn tokenize<'t>(text: &'t str, tokens: &mut Tokens<'t>) {
     let bytes = text.as_bytes();
-    let mut tokens = Tokens::new();
     let mut start: Option<usize> = None;
     let mut index = 0;
     while index < bytes.len() {
@@ -260,7 +267,6 @@ fn tokenize(text: &str) -> Tokens<'_> {
     if let Some(from) = start {
         tokens.push(&text[from..]);
     }
-    tokens
 }
 
 fn is_digits(token: &str) -> bool {
@@ -503,6 +509,10 @@ fn find_grouped_oxxo(tokens: &[&str], consumed: &mut [bool], found: &mut Found) 
 /// Case-insensitive comparison against uppercase keywords, without allocating: ASCII letters fold
 /// directly; the accented capitals of the keywords (`É`, `Ú`) also match their lowercase forms.
 fn is_one_of(word: &str, keywords: &[&str]) -> bool {
+    if word.is_ascii() {
+        // An ASCII word can only equal an ASCII keyword, byte for byte up to case.
+        return keywords.iter().any(|keyword| word.eq_ignore_ascii_case(keyword));
+    }
     keywords.iter().any(|keyword| {
         word.len() == keyword.len()
             && word
