@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -119,7 +121,8 @@ pub struct KpiReport {
 
 /// `matched[i]` is how statement line `i` of `prepared` was matched, if it was.
 pub(super) fn compute(prepared: &Prepared<'_>, matched: &[Option<Review>], config: &MatchConfig) -> KpiReport {
-    let mut by_day: BTreeMap<(usize, NaiveDate), (Currency, KpiCell)> = BTreeMap::new();
+    // A million lines into a few hundred cells: a hash map, its cells then put in key order.
+    let mut by_day: HashMap<(usize, NaiveDate), (Currency, KpiCell)> = HashMap::default();
     for (line, matched) in prepared.statements.iter().zip(matched) {
         let status = match (line.manual, matched) {
             (true, _) => LineStatus::Manual,
@@ -133,6 +136,8 @@ pub(super) fn compute(prepared: &Prepared<'_>, matched: &[Option<Review>], confi
             .1
             .add(line.amount_minor, status);
     }
+    let mut by_day: Vec<((usize, NaiveDate), (Currency, KpiCell))> = by_day.into_iter().collect();
+    by_day.sort_unstable_by_key(|(key, _)| *key);
     let per_day: Vec<KpiDay> = by_day
         .into_iter()
         .map(|((account, business_date), (currency, cell))| KpiDay {

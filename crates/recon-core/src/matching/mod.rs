@@ -569,20 +569,29 @@ pub fn reconcile_with_manual(
     }
     // Exceptions are classified on one core (each pairing depends on the ones before) while the
     // matches are built on the others.
-    let (matches, exceptions) = rayon::join(
+    let (matches, (exceptions, kpi)) = rayon::join(
         || order.par_iter().map(|key| found_at(key).to_match(&prepared)).collect::<Vec<Match>>(),
         || {
-            let mut exceptions = exceptions::classify(&prepared, leftovers, config);
-            exceptions.extend(prepared.duplicate_exceptions());
-            exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
-            exceptions
+            rayon::join(
+                || {
+                    let mut exceptions = exceptions::classify(&prepared, leftovers, config);
+                    exceptions.extend(prepared.duplicate_exceptions());
+                    exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
+                    exceptions
+                },
+                || kpi::compute(&prepared, &matched, config),
+            )
         },
     );
     // What the tiers recorded (the explanations of tiers 3 and 4, cloned into the matches: they
     // cannot be moved out of a shared list on all cores) is freed on every core too.
     per_partition.into_par_iter().flatten().for_each(drop);
-    let kpi = kpi::compute(&prepared, &matched, config);
     let counts = prepared.counts(&matches, &exceptions, truncated);
+    // So are the prepared lines (millions of them, each with its references).
+    rayon::join(
+        || prepared.statements.into_par_iter().for_each(drop),
+        || prepared.moves.into_par_iter().for_each(drop),
+    );
     Outcome { matches, exceptions, kpi, counts }
 }
 
