@@ -3,7 +3,8 @@
 //! `cargo run --release -p recon-benches --bin match-timing -- STATEMENTS [RUNS]`
 //!
 //! With RUNS > 1 the reconcile stage is repeated (each run printed), so a profiler started with a
-//! delay (`perf record -D`) sees only reconciling.
+//! delay (`perf record -D`) sees only reconciling. Each run prints a digest of its outcome;
+//! `MATCH_TIMING_NO_DIGEST=1` leaves the digest out (it prints `-`), for profiles.
 
 use std::time::Instant;
 
@@ -27,19 +28,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let outcome = reconcile(&statement_lines, &move_lines, &config);
         let matched = started.elapsed();
         let rate = statement_lines.len() as u128 * 1_000_000 / matched.as_micros().max(1);
-        // A digest of the whole outcome, so a change meant to be only faster can show it changed nothing.
-        // `MATCH_TIMING_NO_DIGEST=1` leaves it out, so a profile sees only the reconcile.
-        let mut hasher = std::hash::DefaultHasher::new();
-        if std::env::var_os("MATCH_TIMING_NO_DIGEST").is_none() {
-            std::hash::Hash::hash(&serde_json::to_string(&outcome)?, &mut hasher);
-        }
+        // A digest of the whole outcome, so a change meant to be only faster can show it changed
+        // nothing; `MATCH_TIMING_NO_DIGEST` (any value) leaves it out, so a profile sees only the
+        // reconcile, and prints `-` instead.
+        let digest = match std::env::var_os("MATCH_TIMING_NO_DIGEST") {
+            Some(_) => "-".to_owned(),
+            None => {
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&serde_json::to_string(&outcome)?, &mut hasher);
+                format!("{:016x}", std::hash::Hasher::finish(&hasher))
+            }
+        };
         println!(
-            "statements {} odoo_lines {} generate {generated:?} parse {parsed:?} reconcile {matched:?} ({rate} statement lines/s) matches {} exceptions {} outcome {:016x}",
+            "statements {} odoo_lines {} generate {generated:?} parse {parsed:?} reconcile {matched:?} ({rate} statement lines/s) matches {} exceptions {} outcome {digest}",
             statement_lines.len(),
             move_lines.len(),
             outcome.matches.len(),
             outcome.exceptions.len(),
-            std::hash::Hasher::finish(&hasher)
         );
     }
     Ok(())

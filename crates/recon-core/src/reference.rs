@@ -6,7 +6,6 @@
 //! referencia numérica, and never reads a date, a time or an amount as a reference.
 
 use serde::{Deserialize, Serialize};
-
 use smallvec::SmallVec;
 
 use crate::Text;
@@ -149,7 +148,7 @@ pub const TEXT_LENGTH_MAX: usize = 4096;
 pub const REFERENCES_PER_TEXT_MAX: usize = 16;
 
 /// The references of one line or text: nearly always one or two, held inline (no heap block).
-pub type References = SmallVec<[Reference; 2]>;
+pub(crate) type References = SmallVec<[Reference; 2]>;
 
 /// A text's tokens; bank texts rarely have more than 32 (a longer text spills to the heap).
 type Tokens<'t> = SmallVec<[&'t str; 32]>;
@@ -171,7 +170,7 @@ pub fn extract_references(text: &str, source: TextSource) -> Vec<Reference> {
 
 /// [`extract_references`] into inline storage: the matching core reads millions of texts, and the
 /// scratch of one text (its tokens, which are taken, what was found) lives on the stack.
-pub fn references_in(text: &str, source: TextSource) -> References {
+pub(crate) fn references_in(text: &str, source: TextSource) -> References {
     let text = truncate(text, TEXT_LENGTH_MAX);
     if text.trim().is_empty() {
         return References::new();

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Prepared;

@@ -567,8 +567,9 @@ pub fn reconcile_with_manual(
         let found = found_at(key);
         matched[found.statement] = Some(found.review);
     }
-    // Exceptions are classified on one core (each pairing depends on the ones before) while the
-    // matches are built on the others.
+    // Exceptions are classified on one core (each pairing depends on the ones before), and the KPI
+    // computed beside them, while the matches are built (and tier 1 and 2 matches explained) on
+    // the others.
     let (matches, (exceptions, kpi)) = rayon::join(
         || order.par_iter().map(|key| found_at(key).to_match(&prepared)).collect::<Vec<Match>>(),
         || {

@@ -20,7 +20,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::prepare::name_tokens;
-use super::tiers::{ByDate, ByReference, Why, Work, contradicts};
+use super::tiers::{ByDate, ByReference, Reason, Work, contradicts};
 use super::{FeeSchedule, MatchRule, Review, Text};
 use crate::reference::ReferenceKind;
 
@@ -145,7 +145,7 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &[Vec<us
     let sum: i64 = group.iter().map(|&m| work.line_move(m).amount_minor).sum();
     if sum == statement.amount_minor {
         let explanation = work.explanation(MatchRule::SettlementReference, s, &group, shared);
-        work.record(s, &group, Review::Auto, Why::Explained(explanation));
+        work.record(s, &group, Review::Auto, Reason::Explained(explanation));
         return true;
     }
     let amounts: Vec<i64> = group.iter().map(|&m| work.line_move(m).amount_minor).collect();
@@ -165,7 +165,7 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &[Vec<us
                 crate::money::Money::from_minor(schedule.fixed_minor, statement.currency),
                 (schedule.vat * Decimal::ONE_HUNDRED).normalize()
             ));
-            work.record(s, &group, Review::NeedsReview, Why::Explained(explanation));
+            work.record(s, &group, Review::NeedsReview, Reason::Explained(explanation));
             return true;
         }
     }
@@ -219,7 +219,7 @@ fn by_exact_sum(work: &mut Work<'_, '_>, s: usize, mut candidates: Vec<(i64, usi
             } else {
                 Review::Auto
             };
-            work.record(s, &group, review, Why::Explained(explanation));
+            work.record(s, &group, review, Reason::Explained(explanation));
             SumOutcome::Matched
         }
         [] if truncated => SumOutcome::Truncated,

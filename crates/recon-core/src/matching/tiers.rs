@@ -35,16 +35,21 @@ pub(super) struct Found {
     pub first_move: usize,
     pub more_moves: Vec<usize>,
     pub review: Review,
-    pub why: Why,
+    pub reason: Reason,
 }
 
-/// Why a pair matched, as the tiers record it.
-pub(super) enum Why {
-    /// Tier 1 and tier 2 (nearly every match): everything the explanation says follows from the two
-    /// lines (the shared reference, the amounts, the date distance), so it is written with the match.
+// What the doc above says of its size; a larger `Found` costs memory for every match of a night.
+const _: () = assert!(size_of::<Found>() <= 64);
+
+/// Why a match was made, as the tiers record it. A tier 1 or tier 2 match (nearly every one) is
+/// explained by its two lines alone (the shared reference, the amounts, the date distance), so
+/// its explanation is written with the match; the other tiers keep what they decided.
+pub(super) enum Reason {
+    /// Tier 1: the same fingerprint.
     Fingerprint,
+    /// Tier 2: a shared reference and the exact amount within the window.
     ReferenceAmount,
-    /// The other tiers: explained when decided (corroborations, fees, a bounded search).
+    /// Tiers 3 and 4: the explanation as decided (corroborations, fees, a bounded search).
     Explained(Box<Explanation>),
 }
 
@@ -58,19 +63,21 @@ impl Found {
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
         let line = &prepared.statements[self.statement];
         let statement_id = Text::new(prepared.id(super::Side::Statement, self.statement));
-        let explanation = match &self.why {
-            Why::Fingerprint | Why::ReferenceAmount => {
-                let (rule, move_line) = match self.why {
-                    Why::Fingerprint => (MatchRule::Fingerprint, &prepared.moves[self.first_move]),
-                    _ => (MatchRule::ReferenceAmount, &prepared.moves[self.first_move]),
-                };
-                let mut explanation = explain(rule, line, &[move_line], shared_reference(line, move_line));
-                if rule == MatchRule::ReferenceAmount && explanation.date_delta_banking_days > 0 {
+        let pair = |rule: MatchRule| {
+            debug_assert!(self.more_moves.is_empty(), "tiers 1 and 2 match one line with one");
+            let move_line = &prepared.moves[self.first_move];
+            explain(rule, line, [move_line], shared_reference(line, move_line))
+        };
+        let explanation = match &self.reason {
+            Reason::Fingerprint => pair(MatchRule::Fingerprint),
+            Reason::ReferenceAmount => {
+                let mut explanation = pair(MatchRule::ReferenceAmount);
+                if explanation.date_delta_banking_days > 0 {
                     explanation.corroboration.push("within_window".into());
                 }
                 explanation
             }
-            Why::Explained(explanation) => Explanation::clone(explanation),
+            Reason::Explained(explanation) => Explanation::clone(explanation),
         };
         Match {
             match_id: match_id(&statement_id, &move_line_ids),
@@ -86,14 +93,15 @@ impl Found {
 
 /// What a match of `statement` with `move_lines` says for itself: the rule, the reference that
 /// agreed, both amounts and the (largest) banking-day distance.
-fn explain(
+fn explain<'l>(
     rule: MatchRule,
     statement: &Line,
-    move_lines: &[&Line],
+    move_lines: impl IntoIterator<Item = &'l Line, IntoIter: Clone>,
     shared: Option<(ReferenceKind, Text)>,
 ) -> Explanation {
-    let delta = move_lines.iter().map(|line| statement.date_delta(line)).max().unwrap_or(0);
-    let move_sum: i64 = move_lines.iter().map(|line| line.amount_minor).sum();
+    let move_lines = move_lines.into_iter();
+    let delta = move_lines.clone().map(|line| statement.date_delta(line)).max().unwrap_or(0);
+    let move_sum: i64 = move_lines.map(|line| line.amount_minor).sum();
     let (reference_kind, reference) = match shared {
         Some((kind, canonical)) => (Some(kind), Some(canonical)),
         None => (None, None),
@@ -152,7 +160,8 @@ impl<'p, 'a> Work<'p, 'a> {
     /// tiers 2 and 4, built over the lines the tiers before left open, since a used line is never a
     /// candidate. Most keys name one line, held inline; sized for one key per open line up front.
     pub fn open_moves_by_reference(&self) -> ByReference<'p> {
-        let mut by_reference: ByReference<'p> = HashMap::with_capacity_and_hasher(self.moves.len(), Default::default());
+        let open = self.move_used.iter().filter(|&&used| !used).count();
+        let mut by_reference: ByReference<'p> = HashMap::with_capacity_and_hasher(open, Default::default());
         for m in self.open_moves() {
             for key in self.line_move(m).reference_keys() {
                 by_reference.entry(key).or_default().push(m);
@@ -166,7 +175,7 @@ impl<'p, 'a> Work<'p, 'a> {
     }
 
     /// Records a match of statement position `s` with move positions `ms`.
-    pub fn record(&mut self, s: usize, ms: &[usize], review: Review, why: Why) {
+    pub fn record(&mut self, s: usize, ms: &[usize], review: Review, reason: Reason) {
         debug_assert!(!self.statement_used[s], "a statement line is never matched twice");
         self.statement_used[s] = true;
         for &m in ms {
@@ -179,12 +188,12 @@ impl<'p, 'a> Work<'p, 'a> {
             first_move: self.moves[first],
             more_moves: more.iter().map(|&m| self.moves[m]).collect(),
             review,
-            why,
+            reason,
         });
     }
 
     /// The explanation of a match of statement position `s` with move positions `ms`, for the tiers
-    /// that add to it before recording ([`Why::Explained`]).
+    /// that add to it before recording ([`Reason::Explained`]).
     pub fn explanation(
         &self,
         rule: MatchRule,
@@ -192,8 +201,7 @@ impl<'p, 'a> Work<'p, 'a> {
         ms: &[usize],
         shared: Option<(ReferenceKind, Text)>,
     ) -> Box<Explanation> {
-        let move_lines: Vec<&Line> = ms.iter().map(|&m| self.line_move(m)).collect();
-        Box::new(explain(rule, self.statement(s), &move_lines, shared))
+        Box::new(explain(rule, self.statement(s), ms.iter().map(|&m| self.line_move(m)), shared))
     }
 }
 
@@ -201,14 +209,17 @@ impl<'p, 'a> Work<'p, 'a> {
 /// window query reads only the lines within reach of a statement line's dates instead of every line
 /// of the key in the partition (a common amount or a frequent partner has lines on every day).
 pub(super) struct ByDate<K> {
-    /// Most amounts name one line: held inline.
-    groups: HashMap<K, SmallVec<[(i64, usize); 1]>>,
+    groups: HashMap<K, DateGroup>,
 }
+
+/// (banking-day ordinal, move position) of one key's lines, in date order; most amounts name one
+/// line, held inline.
+type DateGroup = SmallVec<[(i64, usize); 1]>;
 
 impl<K: Hash + Eq> ByDate<K> {
     /// Groups move positions `m` under their keys.
     pub fn new(work: &Work<'_, '_>, keyed: impl Iterator<Item = (K, usize)>) -> ByDate<K> {
-        let mut groups: HashMap<K, SmallVec<[(i64, usize); 1]>> = HashMap::default();
+        let mut groups: HashMap<K, DateGroup> = HashMap::default();
         for (key, m) in keyed {
             groups.entry(key).or_default().push((work.line_move(m).odoo_ordinal(), m));
         }
@@ -270,8 +281,11 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
             by_fingerprint.insert_new(m, fingerprint_at);
         }
     }
-    // The lookups and explanations read only the lines, so they run on every core (a core whose own
-    // partitions are done helps with the largest); the pairs are recorded after, in statement order.
+    // The lookups read only the lines, so they run on every core (a core whose own partitions are
+    // done helps with the largest); the pairs are recorded after, in statement order, and explained
+    // when the matches are built. A fingerprint is on one of the partition's lines at most: the
+    // duplicate flags (`prepare::flag_side`) and the partitions leave out the same lines (manual
+    // ones, and every line of a fingerprint but the first).
     let work_ref = &*work;
     let found: Vec<(usize, usize)> = (0..work.statements.len())
         .into_par_iter()
@@ -285,7 +299,7 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
         .collect();
     for (s, m) in found {
         if !work.move_used[m] {
-            work.record(s, &[m], Review::Auto, Why::Fingerprint);
+            work.record(s, &[m], Review::Auto, Reason::Fingerprint);
         }
     }
 }
@@ -304,15 +318,22 @@ pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, Tex
 /// True when both lines carry references of one family and share none of them: the references
 /// contradict. References of different families (a clave on one side, a number on the other) do not.
 pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
-    // Family tags are small numbers (`ReferenceFamily::tag`): a set of them is a bit mask.
+    // Family tags are small numbers (`ReferenceFamily::tag`, 1 to 5): a set of them is a bit mask.
     let families = |line: &Line| line.reference_keys().fold(0u32, |set, (family, _)| set | 1 << family);
     let shared_families = families(a) & families(b);
-    shared_families != 0
-        && (0..u32::BITS).filter(|family| shared_families & 1 << family != 0).any(|family| {
-            !a.reference_keys()
-                .filter(|&(f, _)| u32::from(f) == family)
-                .any(|key| b.reference_keys().any(|other| other == key))
-        })
+    let mut rest = shared_families;
+    while rest != 0 {
+        let family = rest.trailing_zeros();
+        rest &= rest - 1;
+        let shares_one = a
+            .reference_keys()
+            .filter(|&(f, _)| u32::from(f) == family)
+            .any(|key| b.reference_keys().any(|other| other == key));
+        if !shares_one {
+            return true;
+        }
+    }
+    false
 }
 
 /// Tier 2: a shared reference, the exact amount, within the window. Ties on date distance are resolved
@@ -345,8 +366,8 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
     // lines that still have candidates are looked at again, so later passes are small.
     let mut pending: Vec<usize> = work.open_statements().collect();
     loop {
-        // Candidates and explanations read the lines and what is used, and change nothing: on every
-        // core. What is decided and recorded stays sequential, in the same order.
+        // Candidates read the lines and what is used, and change nothing: on every core. What is
+        // decided and recorded stays sequential, in the same order.
         let work_ref = &*work;
         let candidates: Vec<(usize, Candidates)> = pending
             .par_iter()
@@ -368,7 +389,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
             return;
         }
         for (s, m) in pairs {
-            work.record(s, &[m], Review::Auto, Why::ReferenceAmount);
+            work.record(s, &[m], Review::Auto, Reason::ReferenceAmount);
         }
     }
 }
@@ -439,7 +460,7 @@ fn tier_amount_date(work: &mut Work<'_, '_>) {
         for (s, m, rule, agreed) in decisions {
             let mut explanation = work.explanation(rule, s, &[m], None);
             explanation.corroboration = agreed;
-            work.record(s, &[m], Review::Auto, Why::Explained(explanation));
+            work.record(s, &[m], Review::Auto, Reason::Explained(explanation));
         }
         pending.retain(|&s| !work.statement_used[s]);
     }
