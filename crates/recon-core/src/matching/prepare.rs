@@ -154,12 +154,29 @@ pub(super) fn prepare<'a>(
         .enumerate()
         .filter_map(|(index, statement)| Some((index, *account_by_clabe.get(statement.account.trim())?)))
         .collect();
-    let mut kept_moves: Vec<(usize, usize)> = moves
+    // Odoo lines are counted and chosen in one pass (which account a line is on is a scan of the
+    // configured accounts, once a line): only posted lines on a bank account become `Line`s. The
+    // pieces are joined in input order.
+    let (mut kept_moves, scopes) = moves
         .par_iter()
         .enumerate()
-        .filter(|(_, line)| line.state == MoveState::Posted)
-        .filter_map(|(index, line)| Some((index, config.bank_account_index(&line.account)?)))
-        .collect();
+        .fold(
+            || (Vec::new(), Scopes::default()),
+            |(mut kept, scopes), (index, line)| {
+                let account = config.bank_account_index(&line.account);
+                if let (Some(account), MoveState::Posted) = (account, line.state) {
+                    kept.push((index, account));
+                }
+                (kept, Scopes::sum(scopes, Scopes::of(account, line.state)))
+            },
+        )
+        .reduce(
+            || (Vec::new(), Scopes::default()),
+            |(mut left, left_scopes), (right, right_scopes)| {
+                left.extend(right);
+                (left, Scopes::sum(left_scopes, right_scopes))
+            },
+        );
     // Each side in id order, so nothing depends on input order: the small (index, account) pairs are
     // sorted, the two sides at once, each on all cores (a stable sort: the order of a sequential
     // one), and the lines are then made in that order.
@@ -177,11 +194,6 @@ pub(super) fn prepare<'a>(
         })
         .collect();
     counts.statements_unmapped = (statements.len() - statement_lines.len()) as u64;
-    // Counted in one pass, kept in another: only posted lines on a bank account become `Line`s.
-    let scopes = moves
-        .par_iter()
-        .map(|line| Scopes::of(config.bank_account_index(&line.account), line.state))
-        .reduce(Scopes::default, Scopes::sum);
     counts.moves_not_bank_account = scopes.not_bank_account;
     counts.moves_draft = scopes.draft;
     counts.moves_cancelled = scopes.cancelled;
