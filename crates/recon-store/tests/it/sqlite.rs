@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use recon_store::{RunWrite, Store, StoreError, TestHooks};
+use recon_store::{MatchReview, RunWrite, Store, StoreError, TestHooks};
 use tempfile::TempDir;
 
 use crate::fixtures::{day, matched, mv, night_one, stmt};
@@ -132,7 +132,7 @@ async fn bulk_load_writes_what_row_by_row_writes() {
         (second_like("R2", 3), true),
         (second_like("R3", 4), false),
         (night_one("R4", 5), false),
-        (bigger_night("R5", 6, 600), true),
+        (with_manual_match(bigger_night("R5", 6, 600)), true),
     ];
     for (run, bulk_path) in nights {
         let version = schema_version(&bulk_url).await;
@@ -144,6 +144,19 @@ async fn bulk_load_writes_what_row_by_row_writes() {
     assert_eq!(snapshot(&bulk).await, snapshot(&rows).await);
     assert_eq!(secondary_indexes(&bulk_url).await, migrated);
     assert_eq!(secondary_indexes(&rows_url).await, migrated);
+    // `matches_manual` stays through a bulk load and is kept up row by row: every index still
+    // holds exactly its table's rows, and the manual match is found through it.
+    assert_eq!(query(&bulk_url, "SELECT integrity_check FROM pragma_integrity_check").await, ["ok"]);
+    let manual = "SELECT match_id FROM matches INDEXED BY matches_manual WHERE status = 'active' AND review = 'manual'";
+    assert_eq!(query(&bulk_url, manual).await, ["MB0001"]);
+    assert_eq!(query(&rows_url, manual).await, ["MB0001"]);
+}
+
+/// `night` with one of its matches (`MB0001`) made by hand.
+fn with_manual_match(mut night: RunWrite) -> RunWrite {
+    let manual = night.matches.iter_mut().find(|m| m.match_id == "MB0001").expect("the night has MB0001");
+    manual.review = MatchReview::Manual;
+    night
 }
 
 /// A run that fails while its bulk load has the indexes dropped (a settlement lists one Odoo
