@@ -147,6 +147,13 @@ impl Place {
             Place::Outside
         }
     }
+
+    /// Where a statement line falls, by its business date in `zone`.
+    pub fn of_statement(line: &StatementLine, zone: Tz, range: DateRange, context: DateRange) -> Place {
+        // parse_statement guarantees a booked_at or a value date.
+        let date = statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
+        Place::of(date, range, context)
+    }
 }
 
 impl SideCounts {
@@ -158,15 +165,18 @@ impl SideCounts {
 
     /// Counts a statement line by its business date in `zone`; whether it is in `context`.
     pub fn count_statement(&mut self, line: &StatementLine, zone: Tz, range: DateRange, context: DateRange) -> bool {
-        // parse_statement guarantees a booked_at or a value date.
-        let date = statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
-        self.count(date, range, context)
+        self.add(Place::of_statement(line, zone, range, context))
     }
 
     /// Counts a line of business date `date`; whether it is in `context` (reconciled).
     pub fn count(&mut self, date: NaiveDate, range: DateRange, context: DateRange) -> bool {
+        self.add(Place::of(date, range, context))
+    }
+
+    /// Counts a line at `place`; whether it is reconciled (not outside the context).
+    fn add(&mut self, place: Place) -> bool {
         self.read += 1;
-        match Place::of(date, range, context) {
+        match place {
             Place::InRange => self.in_range += 1,
             Place::InMargin => self.in_margin += 1,
             Place::Outside => {

@@ -12,7 +12,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::NaiveDate;
 use recon_core::matching::{MoveLine, StatementLine};
 use recon_io::{RawMoveLine, RawStatementLine, Record};
 use recon_postgres::{Database, NeonSource, OdooSource};
@@ -21,7 +20,7 @@ use recon_store::RunInput;
 use crate::config::Settings;
 use crate::exit::bad_input;
 use crate::input::{self, Loaded, Typer, Verdict};
-use crate::scope::{self, DateRange, Place, SideCounts};
+use crate::scope::{DateRange, Place, SideCounts};
 use crate::terminal;
 
 /// One input as given on the command line: a file, or a PostgreSQL database.
@@ -108,9 +107,7 @@ impl Sources {
         // Tallies: a line's place, or for an Odoo counterpart line in the context its place plus
         // `COUNTERPART` (the core would have counted it as not on a bank account).
         let judge_statement = |line: &StatementLine| {
-            // parse_statement guarantees a booked_at or a value date.
-            let date = scope::statement_business_date(line, zone).unwrap_or(NaiveDate::MIN);
-            let place = Place::of(date, range, context);
+            let place = Place::of_statement(line, zone, range, context);
             Verdict { keep: place != Place::Outside, tally: place as u8 }
         };
         let judge_move = |line: &MoveLine| {
