@@ -196,23 +196,56 @@ impl Conn<'_> {
         tail: &str,
         rows: Vec<Vec<Param>>,
     ) -> Result<u64, sqlx::Error> {
-        let Some(width) = rows.first().map(Vec::len) else {
+        self.insert_batched_sharing(head, Vec::new(), tail, rows).await
+    }
+
+    /// [`Conn::insert_batched`] where the last columns of `head` take the same values in every
+    /// row: `shared`, bound once per statement rather than once per row where the backend
+    /// allows. Each row holds the values of the other columns, in `head` order.
+    ///
+    /// On SQLite a staged batch binds `shared` once, in the `INSERT ... SELECT` from the staging
+    /// table, so the staging table is that much narrower: binding is what a staged row costs
+    /// (`upsert_matches` shares four of its seventeen columns: see BENCHMARKS.md). Elsewhere
+    /// (a batch that fits one statement, PostgreSQL's arrays) each row gets a copy.
+    pub(crate) async fn insert_batched_sharing(
+        &mut self,
+        head: &str,
+        shared: Vec<Param>,
+        tail: &str,
+        mut rows: Vec<Vec<Param>>,
+    ) -> Result<u64, sqlx::Error> {
+        let Some(own) = rows.first().map(Vec::len) else {
             return Ok(0);
         };
+        let width = own + shared.len();
         let conn = match self {
-            Conn::Pg(conn) => return insert_unnest(conn, head, tail, rows, width).await,
+            Conn::Pg(conn) => {
+                rows.iter_mut().for_each(|row| row.extend_from_slice(&shared));
+                return insert_unnest(conn, head, tail, rows, width).await;
+            }
             Conn::Sqlite(conn) => conn,
         };
         let per_statement = (SQLITE_MAX_PARAMS / width.max(1)).clamp(1, SQLITE_ROWS_PER_STATEMENT);
         if rows.len() <= per_statement {
             let sql = sqlite_placeholders(&format!("{head} VALUES {} {tail}", values_list(rows.len(), width)));
-            let params = rows.into_iter().flatten().collect();
-            return Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut **conn).await?.rows_affected());
+            let params = rows.into_iter().flat_map(|mut row| {
+                row.extend_from_slice(&shared);
+                row
+            });
+            return Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), params.collect())
+                .execute(&mut **conn)
+                .await?
+                .rows_affected());
         }
-        let stage = stage_rows(conn, rows, width, per_statement).await?;
+        let stage = stage_rows(conn, rows, own, per_statement).await?;
+        let select = match shared.len() {
+            0 => stage_columns(own),
+            count => format!("{}, {}", stage_columns(own), placeholders(1, count)),
+        };
         // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
-        let sql = format!("{head} SELECT {} FROM temp.{stage} WHERE true ORDER BY rowid {tail}", stage_columns(width));
-        let affected = sqlx::query(AssertSqlSafe(sql)).execute(&mut **conn).await?.rows_affected();
+        let sql =
+            sqlite_placeholders(&format!("{head} SELECT {select} FROM temp.{stage} WHERE true ORDER BY rowid {tail}"));
+        let affected = bind_all(sqlx::query(AssertSqlSafe(sql)), shared).execute(&mut **conn).await?.rows_affected();
         sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut **conn).await?;
         Ok(affected)
     }

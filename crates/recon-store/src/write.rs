@@ -390,9 +390,10 @@ async fn upsert_matches(
     matches: &[MatchWrite],
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
-    const HEAD: &str = "INSERT INTO matches (match_id, rule, review, status, account, business_date, amount, \
-        currency, reference_kind, reference, date_delta_banking_days, explanation_json, first_run_id, \
-        last_run_id, created_at, statement_id, move_id)";
+    // The last four columns are the same in every row: bound once per round (`insert_batched_sharing`).
+    const HEAD: &str = "INSERT INTO matches (match_id, rule, review, account, business_date, amount, currency, \
+        reference_kind, reference, date_delta_banking_days, explanation_json, statement_id, move_id, \
+        status, first_run_id, last_run_id, created_at)";
     const TAIL: &str = "ON CONFLICT (match_id) DO UPDATE SET last_run_id = excluded.last_run_id, \
         status = 'active', superseded_by_run_id = NULL";
     let run_id = header.run_id.as_str();
@@ -406,7 +407,7 @@ async fn upsert_matches(
         let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
         // The rows are the round's own work for the job's thread (a dozen owned strings each):
         // built on every core while SQLite's worker thread waits for them.
-        let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(run_id, &created_at, m)).collect();
+        let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(m)).collect();
         let mut new_items = Vec::new();
         for m in round {
             match existing.get(&m.match_id).map(String::as_str) {
@@ -424,7 +425,11 @@ async fn upsert_matches(
                 Some(_) => summary.matches_kept += 1,
             }
         }
-        conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert matches", run_id))?;
+        let shared =
+            vec![MatchStatus::Active.as_str().into(), run_id.into(), run_id.into(), created_at.as_str().into()];
+        conn.insert_batched_sharing(HEAD, shared, TAIL, rows)
+            .await
+            .map_err(StoreError::db("write_run: upsert matches", run_id))?;
         conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
             .await
             .map_err(StoreError::db("write_run: insert match_items", run_id))?;
@@ -432,14 +437,13 @@ async fn upsert_matches(
     Ok(())
 }
 
-/// The values of one `matches` row; `created_at` is the run's `finished_at` as stored.
-fn match_row(run_id: &str, created_at: &str, m: &MatchWrite) -> Vec<Param> {
+/// The values of one `matches` row that differ from row to row, in `upsert_matches`' order.
+fn match_row(m: &MatchWrite) -> Vec<Param> {
     let pair = m.pair();
     vec![
         m.match_id.as_str().into(),
         m.rule.as_str().into(),
         m.review.as_str().into(),
-        MatchStatus::Active.as_str().into(),
         m.account.as_str().into(),
         date(m.business_date).into(),
         m.amount.as_str().into(),
@@ -448,9 +452,6 @@ fn match_row(run_id: &str, created_at: &str, m: &MatchWrite) -> Vec<Param> {
         (&m.reference).into(),
         m.date_delta_banking_days.into(),
         m.explanation.as_str().into(),
-        run_id.into(),
-        run_id.into(),
-        created_at.into(),
         pair.map(|(statement_id, _)| statement_id.to_owned()).into(),
         pair.map(|(_, move_id)| move_id.to_owned()).into(),
     ]

@@ -142,6 +142,13 @@ async fn bulk_load_writes_what_row_by_row_writes() {
         assert_eq!(schema_version(&bulk_url).await != version, bulk_path, "bulk path taken by {}", run.header.run_id);
     }
     assert_eq!(snapshot(&bulk).await, snapshot(&rows).await);
+    // R5's 600 new matches went through the staging table, their run columns bound once per round:
+    // every row got them.
+    let stamped = "SELECT CAST(COUNT(*) AS TEXT) FROM matches m JOIN runs r ON r.run_id = 'R5' \
+        WHERE m.match_id LIKE 'MB%' AND m.status = 'active' AND m.first_run_id = 'R5' AND m.last_run_id = 'R5' \
+        AND m.created_at = r.finished_at";
+    assert_eq!(query(&bulk_url, stamped).await, ["600"]);
+    assert_eq!(query(&rows_url, stamped).await, ["600"]);
     assert_eq!(secondary_indexes(&bulk_url).await, migrated);
     assert_eq!(secondary_indexes(&rows_url).await, migrated);
     // `matches_manual` stays through a bulk load and is kept up row by row: every index still
