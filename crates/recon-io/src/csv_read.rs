@@ -27,6 +27,10 @@ pub struct CsvRecords<T> {
     /// Per logical field, the index of its column, or `None` if left out.
     indices: Arc<[Option<usize>]>,
     values: Vec<String>,
+    /// Buffers of records a caller handed back ([`CsvRecords::recycle`]), read into again.
+    spare_records: Vec<csv::ByteRecord>,
+    /// The row list of a chunk handed back, filled again by [`CsvRecords::next_chunk`].
+    spare_rows: Option<Vec<Result<Row, Error>>>,
     done: bool,
     kind: PhantomData<fn() -> T>,
 }
@@ -70,6 +74,8 @@ impl<T: Record> CsvRecords<T> {
             header,
             indices,
             values: Vec::with_capacity(T::FIELDS.len()),
+            spare_records: Vec::new(),
+            spare_rows: None,
             done: false,
             kind: PhantomData,
         })
@@ -92,8 +98,9 @@ impl<T: Record> CsvRecords<T> {
         if self.done {
             return None;
         }
-        // Room for a typical record up front: growing from empty reallocates several times a record.
-        let mut record = csv::ByteRecord::with_capacity(256, 16);
+        // A buffer handed back, or room for a typical record up front: growing from empty reallocates
+        // several times a record.
+        let mut record = self.spare_records.pop().unwrap_or_else(|| csv::ByteRecord::with_capacity(256, 16));
         match self.reader.read_byte_record(&mut record) {
             Ok(false) => {
                 self.done = true;
@@ -139,7 +146,7 @@ impl<T: Record> CsvRecords<T> {
     /// (anything but [`Error::RaggedRow`] and [`Error::InvalidUtf8`]) the chunk ends with it and no
     /// chunk follows.
     pub fn next_chunk(&mut self, max_rows: usize) -> Option<CsvChunk> {
-        let mut rows = Vec::with_capacity(max_rows.min(1 << 16));
+        let mut rows = self.spare_rows.take().unwrap_or_else(|| Vec::with_capacity(max_rows.min(1 << 16)));
         while rows.len() < max_rows.max(1) {
             match self.next_row() {
                 Some(row) => rows.push(row),
@@ -150,6 +157,16 @@ impl<T: Record> CsvRecords<T> {
             return None;
         }
         Some(CsvChunk { path: Arc::clone(&self.path), indices: Arc::clone(&self.indices), rows })
+    }
+
+    /// Takes back a chunk the caller is done with, so that the next chunks are read into its
+    /// buffers instead of new ones. Reading a file otherwise allocates two blocks a record and
+    /// frees them on the caller's thread, and the allocator hands out fresh pages for the next
+    /// chunk: in a profile of the 1 M read, those pages were about a tenth of the read's CPU time.
+    pub fn recycle(&mut self, mut chunk: CsvChunk) {
+        self.spare_records
+            .extend(chunk.rows.drain(..).filter_map(|row| row.ok()).map(|row| row.record.into_byte_record()));
+        self.spare_rows = Some(chunk.rows);
     }
 }
 

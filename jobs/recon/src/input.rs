@@ -434,8 +434,12 @@ fn read_file<T: Record, L: Identified + Send>(
             // next one is typed and the one after is parsed.
             std::thread::scope(|scope| {
                 let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+                // Chunks accepted go back to the parsing thread to be read into again.
+                let (recycle_sender, recycled) = std::sync::mpsc::sync_channel::<recon_io::CsvChunk>(4);
                 scope.spawn(move || {
-                    while let Some(chunk) = records.next_chunk(CHUNK_ROWS) {
+                    loop {
+                        recycled.try_iter().for_each(|chunk| records.recycle(chunk));
+                        let Some(chunk) = records.next_chunk(CHUNK_ROWS) else { break };
                         if sender.send(chunk).is_err() {
                             return; // the typing side stopped at a fatal error
                         }
@@ -471,6 +475,8 @@ fn read_file<T: Record, L: Identified + Send>(
                             _ => {}
                         }
                     }
+                    // The parsing thread may have finished, or have enough chunks to read into.
+                    let _ = recycle_sender.try_send(chunk);
                 }
                 Ok::<(), anyhow::Error>(())
             })?;

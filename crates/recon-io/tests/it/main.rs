@@ -541,3 +541,35 @@ fn records_know_their_fields() {
         "id,move_name,date,journal_id,account_id,partner_id,name,ref,debit,credit,amount_currency,currency_id,parent_state"
     );
 }
+
+/// Chunks read into the buffers of chunks handed back hold what reading record by record gives:
+/// the same fields, lines and errors, with records of different lengths reusing one another's
+/// buffers (a quoted line break, a ragged row, a long record after short ones).
+#[test]
+fn recycled_chunks_read_what_records_read() {
+    for name in ["neon_statements.csv", "neon_ragged.csv", "neon_non_utf8.csv"] {
+        let path = data(name);
+        let layout = Layout::neon_default();
+        let expected: Vec<Result<(u64, Vec<String>), String>> = open_csv::<RawStatementLine>(&path, &layout)
+            .unwrap()
+            .map(|record| record.map(|r| (r.provenance.line, fields(&r))).map_err(|e| e.to_string()))
+            .collect();
+        for rows in [1, 2] {
+            let mut records = open_csv::<RawStatementLine>(&path, &layout).unwrap();
+            let mut read = Vec::new();
+            while let Some(chunk) = records.next_chunk(rows) {
+                for index in 0..chunk.len() {
+                    read.push(match chunk.get(index).unwrap() {
+                        Ok(view) => Ok((
+                            view.line(),
+                            (0..RawStatementLine::FIELDS.len()).map(|i| view.field(i).unwrap().to_owned()).collect(),
+                        )),
+                        Err(error) => Err(error.to_string()),
+                    });
+                }
+                records.recycle(chunk);
+            }
+            assert_eq!(read, expected, "{name} in chunks of {rows}");
+        }
+    }
+}
