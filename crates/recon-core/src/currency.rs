@@ -52,9 +52,13 @@ impl Currency {
     /// Looks up an ISO 4217 alphabetic code. Surrounding white space is ignored and lowercase is
     /// accepted (`mxn`), because exports vary; anything else unknown is an error.
     pub fn from_code(text: &str) -> Result<Currency, Error> {
-        let trimmed = text.trim();
-        let upper = trimmed.to_ascii_uppercase();
-        match ISO_4217.binary_search_by(|(code, _)| (*code).cmp(upper.as_str())) {
+        // Every code is three ASCII letters: compared as three bytes on the stack (a reader calls this
+        // for every line, two or three times for an Odoo line).
+        let upper = match text.trim().as_bytes() {
+            &[a, b, c] => [a.to_ascii_uppercase(), b.to_ascii_uppercase(), c.to_ascii_uppercase()],
+            _ => return Err(Error::UnknownCurrency { value: text.to_owned() }),
+        };
+        match ISO_4217.binary_search_by(|(code, _)| code.as_bytes().cmp(&upper[..])) {
             Ok(index) => {
                 let (code, minor_units) = ISO_4217[index];
                 let bytes = code.as_bytes();

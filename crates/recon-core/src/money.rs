@@ -94,6 +94,49 @@ impl fmt::Display for Money {
 /// apostrophe (Banorte's spreadsheet guard), a `$` sign, the currency code before or after, a leading
 /// `+` or `-`, a trailing `-`, and parentheses for negatives. Thousands separators must group by three.
 pub fn parse_amount(text: &str, currency: Currency, format: &AmountFormat) -> Result<Option<Money>, Error> {
+    match plain_amount(text, currency, format) {
+        Some(amount_minor) => Ok(Some(Money { amount_minor, currency })),
+        None => parse_any_amount(text, currency, format),
+    }
+}
+
+/// Most amounts are written plainly, `-?digits(.digits)?`: in a format with a decimal point and
+/// not in minor units, with at most as many decimals as the currency's minor unit and within
+/// [`AMOUNT_MINOR_MAX`], such text is read here without allocating (the reader types three amounts
+/// an Odoo line). `None` for anything else, which [`parse_any_amount`] reads, giving the same
+/// value for the text read here (a property test holds the two together).
+fn plain_amount(text: &str, currency: Currency, format: &AmountFormat) -> Option<i64> {
+    if format.decimal_separator != DecimalSeparator::Point || format.minor_units {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let (negative, number) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let (integer, fraction) = match number.iter().position(|&b| b == b'.') {
+        Some(at) if at + 1 < number.len() => (&number[..at], &number[at + 1..]),
+        Some(_) => return None,
+        None => (number, &b""[..]),
+    };
+    let minor_units = usize::try_from(currency.minor_units()).ok()?;
+    let digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    if integer.is_empty() || fraction.len() > minor_units || !digits(integer) || !digits(fraction) {
+        return None;
+    }
+    let padding = std::iter::repeat_n(b'0', minor_units - fraction.len());
+    let mut magnitude: i64 = 0;
+    for digit in integer.iter().chain(fraction).copied().chain(padding) {
+        magnitude = magnitude.checked_mul(10)?.checked_add(i64::from(digit - b'0'))?;
+    }
+    if magnitude > AMOUNT_MINOR_MAX {
+        return None;
+    }
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// [`parse_amount`] for any text: signs, currency codes and symbols, separators, scientific notation.
+fn parse_any_amount(text: &str, currency: Currency, format: &AmountFormat) -> Result<Option<Money>, Error> {
     let invalid = |reason: &str| Error::InvalidAmount { value: text.to_owned(), reason: reason.to_owned() };
     let mut body = text.trim();
     body = body.strip_prefix('\'').unwrap_or(body).trim();
@@ -363,6 +406,40 @@ mod tests {
         let jpy = Currency::from_code("JPY").unwrap();
         assert_eq!(parse_amount("1,500", jpy, &AmountFormat::BANK).unwrap().unwrap().amount_minor, 1500);
         assert!(parse_amount("1500.5", jpy, &AmountFormat::BANK).is_err());
+    }
+
+    proptest::proptest! {
+        /// What the plain reader reads, the general reader reads the same.
+        #[test]
+        fn plain_amounts_read_as_any_amount(
+            text in "-?[0-9]{1,20}(\\.[0-9]{0,5})?",
+            code in proptest::sample::select(vec!["MXN", "USD", "JPY", "KWD", "UYW"]),
+            format in proptest::sample::select(vec![AmountFormat::BANK, AmountFormat::ODOO_FLOAT, AmountFormat::MINOR_UNITS]),
+        ) {
+            let currency = Currency::from_code(code).unwrap();
+            if let Some(amount_minor) = plain_amount(&text, currency, &format) {
+                proptest::prop_assert_eq!(parse_any_amount(&text, currency, &format), Ok(Some(Money { amount_minor, currency })));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_amounts_take_the_plain_reader() {
+        for (text, minor) in [
+            ("55248.49", 5_524_849),
+            ("-0.5", -50),
+            ("0.0", 0),
+            ("007", 700),
+            ("9999999999999.99", 999_999_999_999_999),
+        ] {
+            assert_eq!(plain_amount(text, Currency::MXN, &AmountFormat::ODOO_FLOAT), Some(minor), "{text}");
+        }
+        for text in ["1,234.56", "12.", ".5", "1.234", "+5", " 5", "10000000000000.01", "99999999999999999999"] {
+            assert_eq!(plain_amount(text, Currency::MXN, &AmountFormat::BANK), None, "{text}");
+        }
+        let comma = AmountFormat { decimal_separator: DecimalSeparator::Comma, ..AmountFormat::BANK };
+        assert_eq!(plain_amount("12", Currency::MXN, &comma), None);
+        assert_eq!(plain_amount("12", Currency::MXN, &AmountFormat::MINOR_UNITS), None);
     }
 
     #[test]

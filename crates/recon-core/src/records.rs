@@ -235,17 +235,20 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
     } else {
         Some(Money::from_minor(amount("amount_currency", fields.amount_currency, line_currency)?, line_currency))
     };
-    let state = match fields.parent_state.trim().to_ascii_lowercase().as_str() {
-        "posted" => MoveState::Posted,
-        "draft" => MoveState::Draft,
-        "cancel" | "cancelled" | "canceled" => MoveState::Cancelled,
-        _ => {
-            return Err(refuse(
-                "parent_state",
-                fields.parent_state,
-                Error::NotOneOf { value: fields.parent_state.to_owned(), allowed: "posted, draft, cancel".to_owned() },
-            ));
-        }
+    let state_text = fields.parent_state.trim();
+    let is = |names: &[&str]| names.iter().any(|name| state_text.eq_ignore_ascii_case(name));
+    let state = if is(&["posted"]) {
+        MoveState::Posted
+    } else if is(&["draft"]) {
+        MoveState::Draft
+    } else if is(&["cancel", "cancelled", "canceled"]) {
+        MoveState::Cancelled
+    } else {
+        return Err(refuse(
+            "parent_state",
+            fields.parent_state,
+            Error::NotOneOf { value: fields.parent_state.to_owned(), allowed: "posted, draft, cancel".to_owned() },
+        ));
     };
     Ok(MoveLine {
         id: fields.id.trim().into(),
