@@ -31,6 +31,7 @@ use crate::manual_decisions::{
 };
 use crate::mapping::{self, Provenances};
 use crate::scope::{self, DateRange, SideCounts};
+use crate::sources::read_and_hash;
 use crate::terminal;
 
 /// Rule of a manual match.
@@ -48,13 +49,19 @@ pub struct Inputs {
 
 /// Reads both inputs. A manual run reads clean inputs: any bad row refuses it (exit 2).
 pub fn read_inputs(settings: &Settings, statements_path: &Path, moves_path: &Path) -> Result<Inputs> {
-    let progress = terminal::progress("reading statement lines");
-    let statements =
-        input::read_statements(statements_path, &settings.statements, settings.zone, &progress, &input::keep_all)?;
-    progress.finish_and_clear();
-    let progress = terminal::progress("reading Odoo lines");
-    let moves = input::read_moves(moves_path, &settings.moves, &progress, &input::keep_all)?;
-    progress.finish_and_clear();
+    let (statements, statements_input) = read_and_hash(&settings.statements.name, statements_path, || {
+        let progress = terminal::progress("reading statement lines");
+        let statements =
+            input::read_statements(statements_path, &settings.statements, settings.zone, &progress, &input::keep_all);
+        progress.finish_and_clear();
+        statements
+    })?;
+    let (moves, moves_input) = read_and_hash(&settings.moves.name, moves_path, || {
+        let progress = terminal::progress("reading Odoo lines");
+        let moves = input::read_moves(moves_path, &settings.moves, &progress, &input::keep_all);
+        progress.finish_and_clear();
+        moves
+    })?;
     let bad_rows: Vec<&BadRow> = statements.bad_rows.iter().chain(&moves.bad_rows).collect();
     if !bad_rows.is_empty() {
         let mut message = format!("{} bad input row(s); a manual run reads clean inputs:", bad_rows.len());
@@ -63,14 +70,7 @@ pub fn read_inputs(settings: &Settings, statements_path: &Path, moves_path: &Pat
         }
         return Err(bad_input(message));
     }
-    let record = |name: &str, path: &Path, rows: u64| -> Result<RunInput> {
-        Ok(RunInput { name: name.to_owned(), path: path.display().to_string(), blake3: input::hash(path)?, rows })
-    };
-    let run_inputs = vec![
-        record(&settings.statements.name, statements_path, statements.rows())?,
-        record(&settings.moves.name, moves_path, moves.rows())?,
-    ];
-    Ok(Inputs { statements, moves, run_inputs })
+    Ok(Inputs { statements, moves, run_inputs: vec![statements_input, moves_input] })
 }
 
 /// What the store holds that the decisions depend on.
