@@ -217,6 +217,7 @@ impl Conn<'_> {
         let Some(own) = rows.first().map(Vec::len) else {
             return Ok(0);
         };
+        debug_assert!(own > 0 || shared.is_empty(), "rows hold at least one value besides the shared ones");
         let width = own + shared.len();
         let conn = match self {
             Conn::Pg(conn) => {
@@ -237,7 +238,9 @@ impl Conn<'_> {
                 .await?
                 .rows_affected());
         }
-        let stage = stage_rows(conn, rows, own, per_statement).await?;
+        // The staging table holds only the rows' own values.
+        let per_stage_statement = (SQLITE_MAX_PARAMS / own.max(1)).clamp(1, SQLITE_ROWS_PER_STATEMENT);
+        let stage = stage_rows(conn, rows, own, per_stage_statement).await?;
         let select = match shared.len() {
             0 => stage_columns(own),
             count => format!("{}, {}", stage_columns(own), placeholders(1, count)),

@@ -2,9 +2,12 @@
 //! cannot be read kept as a [`BadRow`] naming file, line, column and value. Nothing is dropped silently.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::hash::BuildHasher;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use chrono_tz::Tz;
@@ -101,8 +104,9 @@ pub struct Loaded<T> {
     origin: Option<Arc<Path>>,
     /// `line_numbers[i]` is where `lines[i]` starts in `origin`.
     line_numbers: Vec<u64>,
-    /// Every id read, kept or left out, by its hash: an index into `lines` for a kept line, or
-    /// [`LEFT_OUT`] plus an index into `left_out_ids`. Ids are checked for uniqueness on the way in
+    /// Every id read, kept or left out, by its hash: the index of a kept line (in `lines`, or while
+    /// the file is read possibly past its end, among [`Typer`]'s pending lines), or [`LEFT_OUT`] plus
+    /// an index into `left_out_ids`. Ids are checked for uniqueness on the way in
     /// (one table: one lookup a line, which also finds the place to insert) and looked up for the
     /// evidence of cases, without a second copy of every id. Once read ([`Typer::finish`]), only
     /// the kept lines' entries are left.
@@ -372,7 +376,9 @@ impl<'a, 'k, L: Identified + Send> Typer<'a, 'k, L> {
         self.loaded.bad_rows.push(bad);
     }
 
-    /// Moves the pending lines to the end of [`Loaded::lines`], on every core.
+    /// Moves the pending lines to the end of [`Loaded::lines`], on every core. Called from outside
+    /// rayon's pool, it waits for a worker to pick the job up (while a CSV file is read, once the
+    /// workers are done with the typing they have queued); the in-order thread has the time.
     fn move_pending(&mut self) {
         self.loaded.lines.par_extend(self.pending.par_drain(..));
     }
@@ -659,9 +665,27 @@ pub fn bad_rows_error(bad_rows: &[BadRow]) -> anyhow::Error {
     bad_input(message)
 }
 
-/// BLAKE3 of an input file, for the run's record of what it read.
-pub fn hash(path: &Path) -> Result<String> {
-    recon_io::blake3_file(path).map_err(|error| bad_input(error.to_string())).context("hashing an input")
+/// Blocks an input file is hashed in (see [`hash_unless_stopped`]).
+const HASH_BLOCK: usize = 1 << 20;
+
+/// BLAKE3 of an input file's bytes, the run's record of what it read; `None` once `stop` is set
+/// (the read beside which it runs has failed, so nothing waits for the rest of a large file).
+pub fn hash_unless_stopped(path: &Path, stop: &AtomicBool) -> Result<Option<String>> {
+    let failed = |source| bad_input(recon_io::Error::Io { path: path.to_owned(), source }.to_string());
+    let mut file = File::open(path).map_err(failed).context("hashing an input")?;
+    let mut hasher = blake3::Hasher::new();
+    let mut block = vec![0; HASH_BLOCK];
+    while !stop.load(Ordering::Relaxed) {
+        match file.read(&mut block) {
+            Ok(0) => return Ok(Some(hasher.finalize().to_hex().to_string())),
+            Ok(read) => {
+                hasher.update(&block[..read]);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(failed(error)).context("hashing an input"),
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -713,8 +737,12 @@ mod tests {
         for n in 0..total {
             accept(&id(n), n as u64 + 2);
         }
-        let last = id(total - 1);
-        for (again, line) in [("L0", 9_000_001), (last.as_str(), 9_000_002), ("L3x", 9_000_003)] {
+        // L0 has moved into `lines`; the last kept line still waits in `pending`.
+        let kept_count = (0..total).filter(|n| n % 7 != 3).count();
+        assert_ne!(kept_count % PENDING_MAX, 0, "some kept lines are still pending");
+        let waiting = id(total - 2);
+        assert!(!waiting.ends_with('x'), "{waiting} is kept");
+        for (again, line) in [("L0", 9_000_001), (waiting.as_str(), 9_000_002), ("L3x", 9_000_003)] {
             accept(again, line);
         }
         let loaded = typer.finish();
@@ -725,12 +753,12 @@ mod tests {
         let refused: Vec<u64> = loaded.bad_rows.iter().map(|bad| bad.line).collect();
         assert_eq!(refused, [9_000_001, 9_000_002, 9_000_003]);
         let firsts: Vec<&str> = loaded.bad_rows.iter().map(|bad| bad.reason.as_str()).collect();
-        let last_line = format!("id already used by line {}; ids must be unique", total + 1);
+        let waiting_line = format!("id already used by line {total}; ids must be unique");
         assert_eq!(
             firsts,
             [
                 "id already used by line 2; ids must be unique",
-                &last_line,
+                &waiting_line,
                 "id already used by line 5; ids must be unique"
             ]
         );
@@ -739,6 +767,22 @@ mod tests {
             assert_eq!(loaded.provenance(&format!("L{n}")).map(|p| p.line), Some(n as u64 + 2), "L{n}");
         }
         assert_eq!(loaded.provenance("L3x"), None, "a left-out line is not kept");
+    }
+
+    /// The hash is the file's BLAKE3, as recon-io computes it; a set stop gives none, and a missing
+    /// file is an error that names it.
+    #[test]
+    fn input_hash_is_the_files_blake3_unless_stopped() {
+        use std::sync::atomic::AtomicBool;
+
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/demo/neon_statement_lines.csv");
+        let going = AtomicBool::new(false);
+        let hash = super::hash_unless_stopped(&demo, &going).unwrap();
+        assert_eq!(hash, Some(recon_io::blake3_file(&demo).unwrap()));
+        assert_eq!(super::hash_unless_stopped(&demo, &AtomicBool::new(true)).unwrap(), None);
+        let missing = demo.with_file_name("no-such-file.csv");
+        let error = format!("{:#}", super::hash_unless_stopped(&missing, &going).unwrap_err());
+        assert!(error.contains("no-such-file.csv"), "{error}");
     }
 
     #[test]

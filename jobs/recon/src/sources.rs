@@ -10,8 +10,9 @@
 //! run over a database gives the matches and cases of a run over its export.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use recon_core::matching::{MoveLine, StatementLine};
 use recon_io::{RawMoveLine, RawStatementLine, Record};
 use recon_postgres::{Database, NeonSource, OdooSource};
@@ -255,7 +256,7 @@ fn source_error(source: &str, what: &str, error: &recon_postgres::Error) -> anyh
 }
 
 /// Reads the file input `name` at `path` with `read`, while another thread hashes the file for the
-/// run's record of its inputs. Hashed after the read, the 1 M night's two files (710 MB) took the
+/// run's record of its inputs (and stops hashing if the read fails). Hashed after the read, the 1 M night's two files (710 MB) took the
 /// read's threads another pass over the bytes with nothing else to do; the read leaves a core
 /// partly idle, where the hash now runs.
 pub fn read_and_hash<L: input::Identified + Send>(
@@ -263,15 +264,20 @@ pub fn read_and_hash<L: input::Identified + Send>(
     path: &Path,
     read: impl FnOnce() -> Result<Loaded<L>>,
 ) -> Result<(Loaded<L>, RunInput)> {
+    let stop = AtomicBool::new(false);
     let (loaded, blake3) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| input::hash(path));
+        let hashing = scope.spawn(|| input::hash_unless_stopped(path, &stop));
         let loaded = read();
+        if loaded.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
         let blake3 = hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (loaded, blake3)
     });
     let loaded = loaded?;
+    let blake3 = blake3?.context("hashing an input: stopped although the read succeeded")?;
     let rows = loaded.rows();
-    Ok((loaded, RunInput { name: name.to_owned(), path: path.display().to_string(), blake3: blake3?, rows }))
+    Ok((loaded, RunInput { name: name.to_owned(), path: path.display().to_string(), blake3, rows }))
 }
 
 /// BLAKE3 of the rows read from a database, the run's record of what it read (a file input is
