@@ -256,9 +256,9 @@ fn source_error(source: &str, what: &str, error: &recon_postgres::Error) -> anyh
 }
 
 /// Reads the file input `name` at `path` with `read`, while another thread hashes the file for the
-/// run's record of its inputs (and stops hashing if the read fails). Hashed after the read, the 1 M night's two files (710 MB) took the
-/// read's threads another pass over the bytes with nothing else to do; the read leaves a core
-/// partly idle, where the hash now runs.
+/// run's record of its inputs, and stops hashing if the read fails. Hashed after the read, the 1 M
+/// night's two files (710 MB) took another pass over the bytes with the read's threads idle; the
+/// read leaves a core partly idle, where the hash now runs.
 pub fn read_and_hash<L: input::Identified + Send>(
     name: &str,
     path: &Path,
