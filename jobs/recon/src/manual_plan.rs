@@ -31,8 +31,7 @@ use crate::manual_decisions::{
 };
 use crate::mapping::{self, Provenances};
 use crate::scope::{self, DateRange, SideCounts};
-use crate::sources::read_and_hash;
-use crate::terminal;
+use crate::sources::{read_move_file, read_statement_file};
 
 /// Rule of a manual match.
 pub const RULE_MATCH: &str = "manual";
@@ -49,19 +48,8 @@ pub struct Inputs {
 
 /// Reads both inputs. A manual run reads clean inputs: any bad row refuses it (exit 2).
 pub fn read_inputs(settings: &Settings, statements_path: &Path, moves_path: &Path) -> Result<Inputs> {
-    let (statements, statements_input) = read_and_hash(&settings.statements.name, statements_path, || {
-        let progress = terminal::progress("reading statement lines");
-        let statements =
-            input::read_statements(statements_path, &settings.statements, settings.zone, &progress, &input::keep_all);
-        progress.finish_and_clear();
-        statements
-    })?;
-    let (moves, moves_input) = read_and_hash(&settings.moves.name, moves_path, || {
-        let progress = terminal::progress("reading Odoo lines");
-        let moves = input::read_moves(moves_path, &settings.moves, &progress, &input::keep_all);
-        progress.finish_and_clear();
-        moves
-    })?;
+    let (statements, statements_input) = read_statement_file(settings, statements_path, &input::keep_all)?;
+    let (moves, moves_input) = read_move_file(settings, moves_path, &input::keep_all)?;
     let bad_rows: Vec<&BadRow> = statements.bad_rows.iter().chain(&moves.bad_rows).collect();
     if !bad_rows.is_empty() {
         let mut message = format!("{} bad input row(s); a manual run reads clean inputs:", bad_rows.len());

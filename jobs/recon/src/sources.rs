@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use recon_core::matching::{MoveLine, StatementLine};
 use recon_io::{RawMoveLine, RawStatementLine, Record};
 use recon_postgres::{Database, NeonSource, OdooSource};
@@ -20,7 +21,7 @@ use recon_store::RunInput;
 
 use crate::config::Settings;
 use crate::exit::bad_input;
-use crate::input::{self, Loaded, Typer, Verdict};
+use crate::input::{self, Judge, Loaded, Typer, Verdict};
 use crate::scope::{DateRange, Place, SideCounts};
 use crate::terminal;
 
@@ -118,21 +119,11 @@ impl Sources {
             Verdict { keep: place != Place::Outside && !counterpart, tally }
         };
         let (statements, statements_input) = match &self.statements {
-            Input::File(path) => read_and_hash(&settings.statements.name, path, || {
-                let progress = terminal::progress("reading statement lines");
-                let loaded = input::read_statements(path, &settings.statements, zone, &progress, &judge_statement);
-                progress.finish_and_clear();
-                loaded
-            })?,
+            Input::File(path) => read_statement_file(settings, path, &judge_statement)?,
             Input::Postgres(database) => read_neon(database, settings, context, &judge_statement).await?,
         };
         let (moves, moves_input) = match &self.moves {
-            Input::File(path) => read_and_hash(&settings.moves.name, path, || {
-                let progress = terminal::progress("reading Odoo lines");
-                let loaded = input::read_moves(path, &settings.moves, &progress, &judge_move);
-                progress.finish_and_clear();
-                loaded
-            })?,
+            Input::File(path) => read_move_file(settings, path, &judge_move)?,
             Input::Postgres(database) => read_odoo(database, settings, context, &judge_move).await?,
         };
         let statement_counts = SideCounts::from_places(Place::ALL.map(|place| statements.tally(place as u8)));
@@ -255,19 +246,47 @@ fn source_error(source: &str, what: &str, error: &recon_postgres::Error) -> anyh
     bad_input(format!("{source} input: {what} failed: {error}"))
 }
 
-/// Reads the file input `name` at `path` with `read`, while another thread hashes the file for the
-/// run's record of its inputs, and stops hashing if the read fails. Hashed after the read, the 1 M
+/// Reads a NEON statement file with the source's layout and formats in the run's zone, keeping lines
+/// as `judge` says, and hashes it meanwhile ([`read_and_hash`]).
+pub fn read_statement_file(
+    settings: &Settings,
+    path: &Path,
+    judge: Judge<'_, StatementLine>,
+) -> Result<(Loaded<StatementLine>, RunInput)> {
+    read_and_hash(&settings.statements.name, path, "reading statement lines", |progress| {
+        input::read_statements(path, &settings.statements, settings.zone, progress, judge)
+    })
+}
+
+/// Reads an Odoo journal item file with the source's layout and formats, keeping lines as `judge`
+/// says, and hashes it meanwhile ([`read_and_hash`]).
+pub fn read_move_file(
+    settings: &Settings,
+    path: &Path,
+    judge: Judge<'_, MoveLine>,
+) -> Result<(Loaded<MoveLine>, RunInput)> {
+    read_and_hash(&settings.moves.name, path, "reading Odoo lines", |progress| {
+        input::read_moves(path, &settings.moves, progress, judge)
+    })
+}
+
+/// Reads the file input `name` at `path` with `read` (behind a progress bar saying `what`), while
+/// another thread hashes the file for the run's record of its inputs, and stops hashing if the read
+/// fails. Hashed after the read, the 1 M
 /// night's two files (710 MB) took another pass over the bytes with the read's threads idle; the
 /// read leaves a core partly idle, where the hash now runs.
-pub fn read_and_hash<L: input::Identified + Send>(
+fn read_and_hash<L: input::Identified + Send>(
     name: &str,
     path: &Path,
-    read: impl FnOnce() -> Result<Loaded<L>>,
+    what: &'static str,
+    read: impl FnOnce(&ProgressBar) -> Result<Loaded<L>>,
 ) -> Result<(Loaded<L>, RunInput)> {
     let stop = AtomicBool::new(false);
     let (loaded, blake3) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| input::hash_unless_stopped(path, &stop));
-        let loaded = read();
+        let progress = terminal::progress(what);
+        let loaded = read(&progress);
+        progress.finish_and_clear();
         if loaded.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
