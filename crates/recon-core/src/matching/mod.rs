@@ -568,10 +568,10 @@ pub fn reconcile_with_manual(
         matched[found.statement] = Some(found.review);
     }
     // Exceptions are classified on one core (each pairing depends on the ones before), and the KPI
-    // computed beside them, while the matches are built (and tier 1 and 2 matches explained) on
-    // the others.
-    let (matches, (exceptions, kpi)) = rayon::join(
-        || order.par_iter().map(|key| found_at(key).to_match(&prepared)).collect::<Vec<Match>>(),
+    // computed beside them, while the matches take from the lines what they need (and tier 1 and 2
+    // matches are explained) on the others.
+    let (settled, (exceptions, kpi)) = rayon::join(
+        || order.par_iter().map(|key| found_at(key).settle(&prepared)).collect::<Vec<tiers::Settled>>(),
         || {
             rayon::join(
                 || {
@@ -584,15 +584,16 @@ pub fn reconcile_with_manual(
             )
         },
     );
-    // What the tiers recorded (the explanations of tiers 3 and 4, cloned into the matches: they
-    // cannot be moved out of a shared list on all cores) is freed on every core too.
+    drop((order, matched));
+    // What the tiers recorded (the explanations of tiers 3 and 4, cloned: they cannot be moved out
+    // of a shared list on all cores) is freed on every core, and so are the prepared lines
+    // (millions of them, each with its references), before the matches are built.
     per_partition.into_par_iter().flatten().for_each(drop);
-    let counts = prepared.counts(&matches, &exceptions, truncated);
-    // So are the prepared lines (millions of them, each with its references).
-    rayon::join(
-        || prepared.statements.into_par_iter().for_each(drop),
-        || prepared.moves.into_par_iter().for_each(drop),
-    );
+    let prepare::Prepared { statements_raw, moves_raw, statements, moves, accounts, counts: base_counts } = prepared;
+    rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
+    let matches: Vec<Match> =
+        settled.into_par_iter().map(|settled| settled.into_match(statements_raw, moves_raw, &accounts)).collect();
+    let counts = prepare::counts(base_counts, &matches, &exceptions, truncated);
     Outcome { matches, exceptions, kpi, counts }
 }
 

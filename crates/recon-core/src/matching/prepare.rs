@@ -536,22 +536,24 @@ impl Prepared<'_> {
         }
         out
     }
+}
 
-    pub fn counts(&self, matches: &[Match], exceptions: &[Exception], truncated: u64) -> Counts {
-        let mut counts = self.counts.clone();
-        let mut by_rule: HashMap<super::MatchRule, u64> = HashMap::default();
-        for m in matches {
-            *by_rule.entry(m.explanation.rule).or_default() += 1;
-        }
-        let mut by_kind: HashMap<ExceptionKind, u64> = HashMap::default();
-        for e in exceptions {
-            *by_kind.entry(e.kind).or_default() += 1;
-        }
-        counts.matches_by_rule = by_rule.into_iter().collect();
-        counts.matches_by_rule.sort();
-        counts.exceptions_by_kind = by_kind.into_iter().collect();
-        counts.exceptions_by_kind.sort();
-        counts.settlement_searches_truncated = truncated;
-        counts
+/// The run's counts: what `prepare` counted (`base`), and the matches by rule, the exceptions by
+/// kind and the settlement searches cut short.
+pub(super) fn counts(base: Counts, matches: &[Match], exceptions: &[Exception], truncated: u64) -> Counts {
+    let mut counts = base;
+    let mut by_rule: HashMap<super::MatchRule, u64> = HashMap::default();
+    for m in matches {
+        *by_rule.entry(m.explanation.rule).or_default() += 1;
     }
+    let mut by_kind: HashMap<ExceptionKind, u64> = HashMap::default();
+    for e in exceptions {
+        *by_kind.entry(e.kind).or_default() += 1;
+    }
+    counts.matches_by_rule = by_rule.into_iter().collect();
+    counts.matches_by_rule.sort();
+    counts.exceptions_by_kind = by_kind.into_iter().collect();
+    counts.exceptions_by_kind.sort();
+    counts.settlement_searches_truncated = truncated;
+    counts
 }

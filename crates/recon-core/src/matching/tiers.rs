@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 use super::exceptions::{Ambiguity, Leftovers};
 use super::prepare::{ByFingerprint, Line, Partition, Prepared};
-use super::{Explanation, Match, MatchConfig, MatchRule, Review, Text, match_id};
+use super::{Explanation, Match, MatchConfig, MatchRule, MoveLine, Review, StatementLine, Text, match_id};
 use crate::reference::ReferenceKind;
 
 /// What one partition produced.
@@ -21,12 +21,13 @@ pub(super) struct PartitionResult {
     pub settlement_searches_truncated: u64,
 }
 
-/// A match as the tiers record it: line indexes and why, no ids yet. Partitions only decide;
-/// [`Found::to_match`] writes the ids, the match id (blake3), the account and the explanation of a
-/// tier 1 or 2 match once every partition is done, on all cores, straight into the match's place in
-/// the outcome. Building them inside the partitions left that work to whichever core drew the
-/// largest partition, and moved every 200-byte match once more to put them in order; a `Found` is
-/// 64 bytes.
+/// A match as the tiers record it: line indexes and why, no ids yet. Partitions only decide; once
+/// every partition is done, [`Found::settle`] takes what the match needs from the lines (and
+/// explains a tier 1 or 2 match), and [`Settled::into_match`] writes the ids, the match id
+/// (blake3) and the account after the lines are freed, both on all cores, each match straight into
+/// its place in the outcome. Building them inside the partitions left that work to whichever core
+/// drew the largest partition, and moved every 200-byte match once more to put them in order; a
+/// `Found` is 64 bytes.
 pub(super) struct Found {
     /// Index of the statement line in `Prepared::statements` (id order).
     pub statement: usize,
@@ -54,37 +55,109 @@ pub(super) enum Reason {
 }
 
 impl Found {
-    /// The match, with its ids, match id, account and explanation.
-    pub fn to_match(&self, prepared: &Prepared<'_>) -> Match {
-        let mut move_line_ids: Vec<Text> = Vec::with_capacity(1 + self.more_moves.len());
-        for &m in std::iter::once(&self.first_move).chain(&self.more_moves) {
-            move_line_ids.push(Text::new(prepared.id(super::Side::Move, m)));
-        }
-        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
+    /// What [`Settled::into_match`] needs from the prepared lines, taken while they are alive: the
+    /// records' indexes, the account, the business date and the explanation (of a tier 1 or 2 match
+    /// worked out here from its two lines).
+    pub fn settle(&self, prepared: &Prepared<'_>) -> Settled {
         let line = &prepared.statements[self.statement];
-        let statement_id = Text::new(prepared.id(super::Side::Statement, self.statement));
+        let source =
+            |index: usize| u32::try_from(prepared.moves[index].source_index).expect("fewer than 2^32 Odoo lines");
         let pair = |rule: MatchRule| {
             debug_assert!(self.more_moves.is_empty(), "tiers 1 and 2 match one line with one");
             let move_line = &prepared.moves[self.first_move];
-            explain(rule, line, [move_line], shared_reference(line, move_line))
+            Why::Pair(Pair {
+                rule,
+                shared: shared_reference(line, move_line),
+                amount: line.money(),
+                move_amount_minor: move_line.amount_minor,
+                date_delta_banking_days: line.date_delta(move_line),
+            })
         };
-        let explanation = match &self.reason {
-            Reason::Fingerprint => pair(MatchRule::Fingerprint),
-            Reason::ReferenceAmount => {
-                let mut explanation = pair(MatchRule::ReferenceAmount);
-                if explanation.date_delta_banking_days > 0 {
+        Settled {
+            statement: u32::try_from(line.source_index).expect("fewer than 2^32 statement lines"),
+            moves: std::iter::once(self.first_move).chain(self.more_moves.iter().copied()).map(source).collect(),
+            account_index: u32::try_from(line.account_index).expect("fewer than 2^32 accounts"),
+            business_date: line.business_date,
+            review: self.review,
+            why: match &self.reason {
+                Reason::Fingerprint => pair(MatchRule::Fingerprint),
+                Reason::ReferenceAmount => pair(MatchRule::ReferenceAmount),
+                Reason::Explained(explanation) => Why::Explained(explanation.clone()),
+            },
+        }
+    }
+}
+
+/// A match between the tiers and the outcome: everything its [`Match`] is built from once the
+/// prepared lines are freed. The matches are the outcome's largest part (about 330 bytes each
+/// with their ids, a million a night); building them only after the lines (168 bytes each, and
+/// their partitions' indexes) are gone keeps the two from being held at once, and lets the
+/// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 112 bytes.
+pub(super) struct Settled {
+    /// Index of the statement line in the caller's records.
+    statement: u32,
+    /// Indexes of the Odoo lines in the caller's records, in the order the tier found them.
+    moves: SmallVec<[u32; 2]>,
+    /// Index in `Prepared::accounts`.
+    account_index: u32,
+    business_date: chrono::NaiveDate,
+    review: Review,
+    why: Why,
+}
+
+// What the doc above says of its size.
+const _: () = assert!(size_of::<Settled>() <= 112);
+
+/// Why a settled match was made.
+enum Why {
+    /// Tiers 1 and 2: what the two lines say, worked out before they are freed.
+    Pair(Pair),
+    /// Tiers 3 and 4: the explanation as decided.
+    Explained(Box<Explanation>),
+}
+
+/// What a tier 1 or 2 match's two lines say for it (see [`explain`]).
+struct Pair {
+    rule: MatchRule,
+    shared: Option<(ReferenceKind, Text)>,
+    amount: crate::money::Money,
+    move_amount_minor: i64,
+    date_delta_banking_days: i64,
+}
+
+impl Settled {
+    /// The match, with its ids, match id, account and explanation. `accounts` are
+    /// `Prepared::accounts`.
+    pub fn into_match(self, statements: &[StatementLine], moves: &[MoveLine], accounts: &[String]) -> Match {
+        let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(&moves[m as usize].id)).collect();
+        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
+        let statement_id = Text::new(&statements[self.statement as usize].id);
+        let explanation = match self.why {
+            Why::Pair(pair) => {
+                let (reference_kind, reference) = pair.shared.unzip();
+                let mut explanation = Explanation {
+                    rule: pair.rule,
+                    reference_kind,
+                    reference,
+                    amount: pair.amount,
+                    move_amount: crate::money::Money::from_minor(pair.move_amount_minor, pair.amount.currency),
+                    date_delta_banking_days: pair.date_delta_banking_days,
+                    corroboration: Vec::new(),
+                    fee: None,
+                };
+                if pair.rule == MatchRule::ReferenceAmount && pair.date_delta_banking_days > 0 {
                     explanation.corroboration.push("within_window".into());
                 }
                 explanation
             }
-            Reason::Explained(explanation) => Explanation::clone(explanation),
+            Why::Explained(explanation) => *explanation,
         };
         Match {
             match_id: match_id(&statement_id, &move_line_ids),
             statement_id,
             move_line_ids,
-            account: Text::new(prepared.account(line)),
-            business_date: line.business_date,
+            account: Text::new(&accounts[self.account_index as usize]),
+            business_date: self.business_date,
             review: self.review,
             explanation,
         }
