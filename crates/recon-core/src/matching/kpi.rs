@@ -130,7 +130,7 @@ pub(super) fn compute(prepared: &Prepared<'_>, matched: &[Option<Review>], confi
             (false, None) => LineStatus::Open,
         };
         by_day
-            .entry((line.account_index, line.business_date))
+            .entry((line.account(), line.business_date))
             .or_insert_with(|| (line.currency, KpiCell::default()))
             .1
             .add(line.amount_minor, status);

@@ -57,15 +57,17 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
 /// A line ready for matching.
 #[derive(Debug)]
 pub(super) struct Line {
-    /// Index in the caller's slice.
-    pub source_index: usize,
-    pub account_index: usize,
+    /// Index in the caller's slice (see [`Line::source`]).
+    pub source_index: u32,
+    /// Index in `Prepared::accounts` (see [`Line::account`]).
+    pub account_index: u32,
     pub currency: Currency,
     pub amount_minor: i64,
     pub business_date: NaiveDate,
     /// Banking-day ordinals of the dates this line may be booked under: for a statement line its
     /// business date and its SPEI operation date; for an Odoo line its accounting date (twice).
-    pub date_ordinals: [i64; 2],
+    /// Held as `i32` (every `NaiveDate` has one in range; see [`Line::date_ordinals`]).
+    ordinals: [i32; 2],
     pub references: References,
     pub fingerprint: Fingerprint,
     pub has_reference: bool,
@@ -78,10 +80,26 @@ pub(super) struct Line {
     pub has_counterparty_clabe: bool,
 }
 
-// Every line of a night is one of these: 168 bytes since the CLABE copy went (was 200).
-const _: () = assert!(size_of::<Line>() <= 168);
+// Every line of a night is one of these: 152 bytes since indexes and ordinals are 32-bit (was 168;
+// 200 with a copy of the counterparty CLABE).
+const _: () = assert!(size_of::<Line>() <= 152);
 
 impl Line {
+    /// Index in the caller's slice.
+    pub fn source(&self) -> usize {
+        self.source_index as usize
+    }
+
+    /// Index in `Prepared::accounts`.
+    pub fn account(&self) -> usize {
+        self.account_index as usize
+    }
+
+    /// Banking-day ordinals of the line's dates (see the field `ordinals`).
+    pub fn date_ordinals(&self) -> [i64; 2] {
+        self.ordinals.map(i64::from)
+    }
+
     pub fn money(&self) -> Money {
         Money::from_minor(self.amount_minor, self.currency)
     }
@@ -89,8 +107,8 @@ impl Line {
     /// Smallest banking-day distance between this line's dates and `other`'s.
     pub fn date_delta(&self, other: &Line) -> i64 {
         let mut best = i64::MAX;
-        for a in self.date_ordinals {
-            for b in other.date_ordinals {
+        for a in self.date_ordinals() {
+            for b in other.date_ordinals() {
                 best = best.min((b - a).abs());
             }
         }
@@ -100,7 +118,7 @@ impl Line {
     /// The banking-day ordinal of an Odoo line's accounting date: Odoo lines have one date (stored
     /// twice in `date_ordinals`), which is what lets `ByDate` sort them on it.
     pub fn odoo_ordinal(&self) -> i64 {
-        let [ordinal, again] = self.date_ordinals;
+        let [ordinal, again] = self.date_ordinals();
         debug_assert_eq!(ordinal, again, "an Odoo line has one date");
         ordinal
     }
@@ -307,6 +325,17 @@ fn references_of(reference_field: &str, free_text: &str) -> References {
     references
 }
 
+/// An index of a line or an account as a [`Line`] holds it.
+fn narrow_index(index: usize) -> u32 {
+    u32::try_from(index).expect("fewer than 2^32 lines of a side and accounts")
+}
+
+/// `date`'s banking-day ordinal as a [`Line`] holds it: `NaiveDate` spans about ±262,000 years,
+/// fewer than 10^8 banking days either way, far inside `i32`.
+fn ordinal(config: &MatchConfig, date: NaiveDate) -> i32 {
+    i32::try_from(config.calendar.banking_day_ordinal(date)).expect("a banking-day ordinal fits in i32")
+}
+
 fn prepare_statement(index: usize, statement: &StatementLine, account_index: usize, config: &MatchConfig) -> Line {
     let account = config.accounts[account_index].clabe.trim();
     let (business, operation) = match statement.booked_at {
@@ -329,12 +358,12 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         account,
     });
     Line {
-        source_index: index,
-        account_index,
+        source_index: narrow_index(index),
+        account_index: narrow_index(account_index),
         currency: statement.amount.currency,
         amount_minor: statement.amount.amount_minor,
         business_date: business,
-        date_ordinals: [config.calendar.banking_day_ordinal(business), config.calendar.banking_day_ordinal(operation)],
+        ordinals: [ordinal(config, business), ordinal(config, operation)],
         has_reference: primary.is_some(),
         references,
         fingerprint,
@@ -361,14 +390,14 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
         business_date: line.date,
         account: account_config.clabe.trim(),
     });
-    let ordinal = config.calendar.banking_day_ordinal(line.date);
+    let ordinal = ordinal(config, line.date);
     Line {
-        source_index: index,
-        account_index,
+        source_index: narrow_index(index),
+        account_index: narrow_index(account_index),
         currency: money.currency,
         amount_minor: money.amount_minor,
         business_date: line.date,
-        date_ordinals: [ordinal, ordinal],
+        ordinals: [ordinal, ordinal],
         has_reference: primary.is_some(),
         references,
         fingerprint,
@@ -414,8 +443,8 @@ impl Prepared<'_> {
     pub fn id(&self, side: Side, index: usize) -> &str {
         let line = self.line(side, index);
         match side {
-            Side::Statement => &self.statements_raw[line.source_index].id,
-            Side::Move => &self.moves_raw[line.source_index].id,
+            Side::Statement => &self.statements_raw[line.source()].id,
+            Side::Move => &self.moves_raw[line.source()].id,
         }
     }
 
@@ -429,19 +458,19 @@ impl Prepared<'_> {
     pub fn name(&self, side: Side, index: usize) -> &str {
         let line = self.line(side, index);
         match side {
-            Side::Statement => &self.statements_raw[line.source_index].counterparty_name,
-            Side::Move => &self.moves_raw[line.source_index].partner,
+            Side::Statement => &self.statements_raw[line.source()].counterparty_name,
+            Side::Move => &self.moves_raw[line.source()].partner,
         }
     }
 
     /// A statement line's counterparty CLABE, when valid: its 18 digits, the trimmed text as given.
     pub fn counterparty_clabe(&self, index: usize) -> Option<&str> {
         let line = &self.statements[index];
-        line.has_counterparty_clabe.then(|| self.statements_raw[line.source_index].counterparty_account.trim())
+        line.has_counterparty_clabe.then(|| self.statements_raw[line.source()].counterparty_account.trim())
     }
 
     pub fn account(&self, line: &Line) -> &str {
-        &self.accounts[line.account_index]
+        &self.accounts[line.account()]
     }
 
     /// Flags duplicates: lines with a reference and the same fingerprint; the lowest id (lines are in
@@ -458,8 +487,8 @@ impl Prepared<'_> {
                 if line.duplicate_of.is_some() || line.manual {
                     continue;
                 }
-                let partition = by_key.entry((line.account_index, line.currency)).or_insert_with(|| Partition {
-                    account_index: line.account_index,
+                let partition = by_key.entry((line.account(), line.currency)).or_insert_with(|| Partition {
+                    account_index: line.account(),
                     currency: line.currency,
                     statements: Vec::new(),
                     moves: Vec::new(),
@@ -481,11 +510,11 @@ impl Prepared<'_> {
         let line = self.line(side, index);
         let (id, raw_reference, raw_text, move_name) = match side {
             Side::Statement => {
-                let raw = &self.statements_raw[line.source_index];
+                let raw = &self.statements_raw[line.source()];
                 (raw.id.to_string(), raw.reference.to_string(), raw.description.to_string(), None)
             }
             Side::Move => {
-                let raw = &self.moves_raw[line.source_index];
+                let raw = &self.moves_raw[line.source()];
                 (raw.id.to_string(), raw.reference.to_string(), raw.label.to_string(), Some(raw.move_name.to_string()))
             }
         };

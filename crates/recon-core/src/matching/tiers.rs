@@ -60,8 +60,7 @@ impl Found {
     /// worked out here from its two lines).
     pub fn settle(&self, prepared: &Prepared<'_>) -> Settled {
         let line = &prepared.statements[self.statement];
-        let source =
-            |index: usize| u32::try_from(prepared.moves[index].source_index).expect("fewer than 2^32 Odoo lines");
+        let source = |index: usize| prepared.moves[index].source_index;
         let pair = |rule: MatchRule| {
             debug_assert!(self.more_moves.is_empty(), "tiers 1 and 2 match one line with one");
             let move_line = &prepared.moves[self.first_move];
@@ -74,9 +73,9 @@ impl Found {
             })
         };
         Settled {
-            statement: u32::try_from(line.source_index).expect("fewer than 2^32 statement lines"),
+            statement: line.source_index,
             moves: std::iter::once(self.first_move).chain(self.more_moves.iter().copied()).map(source).collect(),
-            account_index: u32::try_from(line.account_index).expect("fewer than 2^32 accounts"),
+            account_index: line.account_index,
             business_date: line.business_date,
             review: self.review,
             why: match &self.reason {
@@ -311,7 +310,7 @@ impl<K: Hash + Eq> ByDate<K> {
         Q: Hash + Eq + ?Sized,
     {
         let group = self.groups.get(key).map(SmallVec::as_slice).unwrap_or_default();
-        let [a, b] = statement.date_ordinals;
+        let [a, b] = statement.date_ordinals();
         let (low, high) = (a.min(b).saturating_sub(window), a.max(b).saturating_add(window));
         let start = group.partition_point(|&(ordinal, _)| ordinal < low);
         group[start..].iter().take_while(move |&&(ordinal, _)| ordinal <= high).map(|&(_, m)| m)
