@@ -515,6 +515,12 @@ pub struct Outcome {
 
 /// Reconciles statement lines against Odoo lines. Pure and deterministic: the same records in any
 /// order, on any number of threads, give the same [`Outcome`].
+///
+/// # Panics
+///
+/// When either side holds 2^32 records or more: the reconcile indexes records with 32-bit numbers
+/// (a night is ten million lines; a larger scope is split by account and date range, see
+/// ARCHITECTURE.md "Scaling out").
 pub fn reconcile(statements: &[StatementLine], moves: &[MoveLine], config: &MatchConfig) -> Outcome {
     reconcile_with_manual(statements, moves, config, &ManualAssignments::default())
 }
@@ -530,12 +536,22 @@ pub struct ManualAssignments {
 }
 
 /// [`reconcile`], leaving out the lines in `manual` and counting them as reconciled.
+///
+/// # Panics
+///
+/// As [`reconcile`], when either side holds 2^32 records or more.
 pub fn reconcile_with_manual(
     statements: &[StatementLine],
     moves: &[MoveLine],
     config: &MatchConfig,
     manual: &ManualAssignments,
 ) -> Outcome {
+    assert!(
+        u32::try_from(statements.len()).is_ok() && u32::try_from(moves.len()).is_ok(),
+        "a reconcile takes fewer than 2^32 records a side ({} statement lines, {} Odoo lines): split the scope",
+        statements.len(),
+        moves.len(),
+    );
     let prepared = prepare::prepare(statements, moves, config, manual);
     let partitions = prepared.partitions();
     let results: Vec<tiers::PartitionResult> =
@@ -549,8 +565,8 @@ pub fn reconcile_with_manual(
         truncated += result.settlement_searches_truncated;
     }
     // Matches in statement index order, which is id order: the sort is of small keys (statement
-    // index, partition, position; statement indexes are unique), then every match is built from
-    // its line indexes on all cores, each straight into its place.
+    // index, partition, position; statement indexes are unique), then every match is settled from
+    // its lines on all cores, and built from its `Settled` once the lines are freed.
     let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
     for (partition, found) in per_partition.iter().enumerate() {
         let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");

@@ -116,7 +116,7 @@ impl Line {
     }
 
     /// The banking-day ordinal of an Odoo line's accounting date: Odoo lines have one date (stored
-    /// twice in `date_ordinals`), which is what lets `ByDate` sort them on it.
+    /// twice in `ordinals`), which is what lets `ByDate` sort them on it.
     pub fn odoo_ordinal(&self) -> i64 {
         let [ordinal, again] = self.date_ordinals();
         debug_assert_eq!(ordinal, again, "an Odoo line has one date");

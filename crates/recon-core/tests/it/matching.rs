@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
+
 use recon_core::matching::{
     ExceptionKind, ManualAssignments, MatchConfig, MatchRule, MoveLine, Outcome, Review, StatementLine, reconcile,
     reconcile_with_manual,
@@ -197,4 +199,101 @@ fn manual_assignments_are_left_alone_and_count_as_reconciled() {
     assert!(after.matches.iter().all(|m| m.statement_id != orphan_id));
     assert_eq!(after.kpi.overall.manual_lines, 1);
     assert_eq!(after.kpi.overall.matched_lines, before.kpi.overall.matched_lines + 1);
+}
+
+/// The first and last dates chrono can hold, and a statement line with no date at all (it sorts as
+/// the first date), take part like any other: their banking-day ordinals fit the prepared line, and
+/// the window arithmetic saturates instead of wrapping, so nothing far off matches them.
+#[test]
+fn extreme_dates_reconcile_without_panicking_or_matching_across_the_range() {
+    use recon_core::time::Timestamp;
+    let data = generate(&Spec { statements: 40, seed: 16, ..Spec::default() });
+    let (mut statements, mut moves) = typed(&data);
+    let config = config(&data);
+    let template = statements[0].clone();
+    let dates =
+        [(None, None), (Some(Timestamp::Date(NaiveDate::MIN)), None), (Some(Timestamp::Date(NaiveDate::MAX)), None)];
+    for (i, (booked_at, value_date)) in dates.into_iter().enumerate() {
+        statements.push(StatementLine {
+            id: format!("extreme-{i}").into(),
+            booked_at,
+            value_date,
+            reference: "".into(),
+            description: "SIN FECHA".into(),
+            amount: recon_core::money::Money { amount_minor: 987_654_321 + i as i64, ..template.amount },
+            ..template.clone()
+        });
+    }
+    let move_template = moves
+        .iter()
+        .find(|m| m.balance.amount_minor > 0 && m.state == recon_core::matching::MoveState::Posted)
+        .expect("a debit")
+        .clone();
+    for (i, date) in [NaiveDate::MIN, NaiveDate::MAX].into_iter().enumerate() {
+        moves.push(MoveLine {
+            id: format!("extreme-move-{i}").into(),
+            date,
+            reference: "".into(),
+            ..move_template.clone()
+        });
+    }
+    let outcome = reconcile(&statements, &moves, &config);
+    for i in 0..3 {
+        let id = format!("extreme-{i}");
+        assert!(outcome.matches.iter().all(|m| m.statement_id.as_str() != id), "{id} matched");
+        assert!(
+            outcome
+                .exceptions
+                .iter()
+                .any(|e| e.kind == ExceptionKind::UnmatchedStatement
+                    && e.items.iter().any(|item| item.id.as_str() == id)),
+            "{id} is not an unmatched statement line"
+        );
+    }
+    for i in 0..2 {
+        let id = format!("extreme-move-{i}");
+        assert!(outcome.matches.iter().all(|m| m.move_line_ids.iter().all(|m| m.as_str() != id)), "{id} matched");
+    }
+}
+
+/// Tier 2 explains a match across dates as carried by the window; a fingerprint match claims nothing
+/// more. The generated data books most Odoo lines within the day, so some fingerprint matches' Odoo
+/// lines are moved a day later (to a weekday) to make tier 2 matches across dates.
+#[test]
+fn a_reference_match_across_dates_says_the_window_carried_it() {
+    use chrono::{Datelike, Weekday};
+    let data = generate(&Spec { statements: 400, seed: 17, ..Spec::default() });
+    let (statements, mut moves) = typed(&data);
+    let config = config(&data);
+    let before = reconcile(&statements, &moves, &config);
+    let shifted: HashSet<&str> = before
+        .matches
+        .iter()
+        .filter(|m| m.explanation.rule == MatchRule::Fingerprint && m.move_line_ids.len() == 1)
+        .map(|m| m.move_line_ids[0].as_str())
+        .take(20)
+        .collect();
+    for line in moves.iter_mut().filter(|m| shifted.contains(m.id.as_str())) {
+        let next = line.date.succ_opt().expect("a date before the last");
+        if !matches!(next.weekday(), Weekday::Sat | Weekday::Sun) {
+            line.date = next;
+        }
+    }
+    let after = reconcile(&statements, &moves, &config);
+    let across = after
+        .matches
+        .iter()
+        .filter(|m| m.explanation.rule == MatchRule::ReferenceAmount && m.explanation.date_delta_banking_days > 0)
+        .count();
+    assert!(across > 0, "no tier 2 match across dates");
+    for m in &after.matches {
+        let within_window = m.explanation.corroboration.iter().any(|c| c.as_str() == "within_window");
+        match m.explanation.rule {
+            MatchRule::ReferenceAmount => {
+                assert_eq!(within_window, m.explanation.date_delta_banking_days > 0, "{m:?}")
+            }
+            MatchRule::Fingerprint => assert!(m.explanation.corroboration.is_empty(), "{m:?}"),
+            _ => assert!(!within_window, "{m:?}"),
+        }
+    }
 }
