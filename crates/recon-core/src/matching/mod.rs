@@ -554,61 +554,62 @@ pub fn reconcile_with_manual(
     );
     let prepared = prepare::prepare(statements, moves, config, manual);
     let partitions = prepared.partitions();
-    let results: Vec<tiers::PartitionResult> =
-        partitions.par_iter().map(|partition| tiers::match_partition(&prepared, partition, config)).collect();
+    // Each partition's matches are settled as soon as its tiers are done (on all cores: the largest
+    // partition is most of a night), so what the tiers recorded is freed partition by partition
+    // and never held beside the `Settled`s.
+    let results: Vec<(Vec<tiers::Settled>, exceptions::Leftovers, u64)> = partitions
+        .par_iter()
+        .map(|partition| {
+            let result = tiers::match_partition(&prepared, partition, config);
+            let settled = result.matches.into_par_iter().map(|found| found.settle(&prepared)).collect();
+            (settled, result.leftovers, result.settlement_searches_truncated)
+        })
+        .collect();
     let mut leftovers = exceptions::Leftovers::default();
     let mut truncated = 0;
-    let mut per_partition: Vec<Vec<tiers::Found>> = Vec::with_capacity(results.len());
-    for result in results {
-        per_partition.push(result.matches);
-        leftovers.absorb(result.leftovers);
-        truncated += result.settlement_searches_truncated;
+    let mut per_partition: Vec<Vec<tiers::Settled>> = Vec::with_capacity(results.len());
+    for (settled, partition_leftovers, partition_truncated) in results {
+        per_partition.push(settled);
+        leftovers.absorb(partition_leftovers);
+        truncated += partition_truncated;
     }
     // Matches in statement index order, which is id order: the sort is of small keys (statement
-    // index, partition, position; statement indexes are unique), then every match is settled from
-    // its lines on all cores, and built from its `Settled` once the lines are freed.
-    let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
-    for (partition, found) in per_partition.iter().enumerate() {
+    // index, partition, position; statement indexes are unique), and each match is built from its
+    // `Settled` once the lines are freed.
+    let mut order: Vec<(u32, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
+    for (partition, settled) in per_partition.iter().enumerate() {
         let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");
-        for (position, found) in found.iter().enumerate() {
-            order.push((found.statement, partition, u32::try_from(position).expect("fewer than 2^32 matches")));
+        for (position, settled) in settled.iter().enumerate() {
+            let position = u32::try_from(position).expect("fewer than 2^32 matches");
+            order.push((prepare::narrow_index(settled.line()), partition, position));
         }
     }
     order.par_sort_unstable();
-    let found_at =
-        |&(_, partition, position): &(usize, u32, u32)| &per_partition[partition as usize][position as usize];
     // The KPI reads each line's status by index instead of hashing ids.
     let mut matched = vec![None; prepared.statements.len()];
-    for key in &order {
-        let found = found_at(key);
-        matched[found.statement] = Some(found.review);
+    for &(line, partition, position) in &order {
+        matched[line as usize] = Some(per_partition[partition as usize][position as usize].review());
     }
-    // Exceptions are classified on one core (each pairing depends on the ones before), and the KPI
-    // computed beside them, while the matches take from the lines what they need (and tier 1 and 2
-    // matches are explained) on the others.
-    let (settled, (exceptions, kpi)) = rayon::join(
-        || order.par_iter().map(|key| found_at(key).settle(&prepared)).collect::<Vec<tiers::Settled>>(),
-        || {
-            rayon::join(
-                || {
-                    let mut exceptions = exceptions::classify(&prepared, leftovers, config);
-                    exceptions.extend(prepared.duplicate_exceptions());
-                    exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
-                    exceptions
-                },
-                || kpi::compute(&prepared, &matched, config),
-            )
-        },
+    // Exceptions are classified on one core (each pairing depends on the ones before) and the KPI
+    // computed on the other.
+    let (mut exceptions, kpi) = rayon::join(
+        || exceptions::classify(&prepared, leftovers, config),
+        || kpi::compute(&prepared, &matched, config),
     );
-    drop((order, matched));
-    // What the tiers recorded (the explanations of tiers 3 and 4, cloned: they cannot be moved out
-    // of a shared list on all cores) is freed on every core, and so are the prepared lines
-    // (millions of them, each with its references), before the matches are built.
-    per_partition.into_par_iter().flatten().for_each(drop);
+    exceptions.extend(prepared.duplicate_exceptions());
+    exceptions.par_sort_unstable_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
+    drop(matched);
+    // The prepared lines (millions of them, each with its references) are freed on every core
+    // before the matches are built.
     let prepare::Prepared { statements_raw, moves_raw, statements, moves, accounts, counts: base_counts } = prepared;
     rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
-    let matches: Vec<Match> =
-        settled.into_par_iter().map(|settled| settled.into_match(statements_raw, moves_raw, &accounts)).collect();
+    let matches: Vec<Match> = order
+        .into_par_iter()
+        .map(|(_, partition, position)| {
+            per_partition[partition as usize][position as usize].to_match(statements_raw, moves_raw, &accounts)
+        })
+        .collect();
+    per_partition.into_par_iter().flatten().for_each(drop);
     let counts = prepare::counts(base_counts, &matches, &exceptions, truncated);
     Outcome { matches, exceptions, kpi, counts }
 }

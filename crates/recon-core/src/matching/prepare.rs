@@ -326,7 +326,7 @@ fn references_of(reference_field: &str, free_text: &str) -> References {
 }
 
 /// An index of a line or an account as a [`Line`] holds it.
-fn narrow_index(index: usize) -> u32 {
+pub(super) fn narrow_index(index: usize) -> u32 {
     u32::try_from(index).expect("fewer than 2^32 lines of a side and accounts")
 }
 

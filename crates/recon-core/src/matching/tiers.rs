@@ -21,13 +21,13 @@ pub(super) struct PartitionResult {
     pub settlement_searches_truncated: u64,
 }
 
-/// A match as the tiers record it: line indexes and why, no ids yet. Partitions only decide; once
-/// every partition is done, [`Found::settle`] takes what the match needs from the lines (and
-/// explains a tier 1 or 2 match), and [`Settled::into_match`] writes the ids, the match id
-/// (blake3) and the account after the lines are freed, both on all cores, each match straight into
-/// its place in the outcome. Building them inside the partitions left that work to whichever core
-/// drew the largest partition, and moved every 200-byte match once more to put them in order; a
-/// `Found` is 64 bytes.
+/// A match as the tiers record it: line indexes and why, no ids yet. Partitions only decide; as
+/// soon as a partition is done, [`Found::settle`] takes what the match needs from the lines (and
+/// explains a tier 1 or 2 match) on all cores, and the partition's `Found`s are freed; once every
+/// partition is done and the lines are freed, [`Settled::to_match`] writes the ids, the match id
+/// (blake3) and the account on all cores, each match straight into its place in the outcome.
+/// Building them inside the partitions left that work to whichever core drew the largest
+/// partition, and moved every 200-byte match once more to put them in order; a `Found` is 64 bytes.
 pub(super) struct Found {
     /// Index of the statement line in `Prepared::statements` (id order).
     pub statement: usize,
@@ -55,34 +55,38 @@ pub(super) enum Reason {
 }
 
 impl Found {
-    /// What [`Settled::into_match`] needs from the prepared lines, taken while they are alive: the
+    /// What [`Settled::to_match`] needs from the prepared lines, taken while they are alive: the
     /// records' indexes, the account, the business date and the explanation (of a tier 1 or 2 match
     /// worked out here from its two lines).
-    pub fn settle(&self, prepared: &Prepared<'_>) -> Settled {
+    pub fn settle(self, prepared: &Prepared<'_>) -> Settled {
         let line = &prepared.statements[self.statement];
         let source = |index: usize| prepared.moves[index].source_index;
         let pair = |rule: MatchRule| {
             debug_assert!(self.more_moves.is_empty(), "tiers 1 and 2 match one line with one");
             let move_line = &prepared.moves[self.first_move];
+            // The amounts are not kept: tiers 1 and 2 match the exact amount, which is the
+            // statement record's (`to_match` reads it there).
+            debug_assert_eq!(line.money(), move_line.money(), "tiers 1 and 2 match the exact amount");
+            let date_delta = line.date_delta(move_line);
             Why::Pair(Pair {
                 rule,
                 shared: shared_reference(line, move_line),
-                amount: line.money(),
-                move_amount_minor: move_line.amount_minor,
-                date_delta_banking_days: line.date_delta(move_line),
+                date_delta_banking_days: i32::try_from(date_delta).expect("a window of fewer than 2^31 banking days"),
             })
         };
+        let why = match self.reason {
+            Reason::Fingerprint => pair(MatchRule::Fingerprint),
+            Reason::ReferenceAmount => pair(MatchRule::ReferenceAmount),
+            Reason::Explained(explanation) => Why::Explained(explanation),
+        };
         Settled {
+            line: super::prepare::narrow_index(self.statement),
             statement: line.source_index,
             moves: std::iter::once(self.first_move).chain(self.more_moves.iter().copied()).map(source).collect(),
             account_index: line.account_index,
             business_date: line.business_date,
             review: self.review,
-            why: match &self.reason {
-                Reason::Fingerprint => pair(MatchRule::Fingerprint),
-                Reason::ReferenceAmount => pair(MatchRule::ReferenceAmount),
-                Reason::Explained(explanation) => Why::Explained(explanation.clone()),
-            },
+            why,
         }
     }
 }
@@ -91,8 +95,11 @@ impl Found {
 /// prepared lines are freed. The matches are the outcome's largest part (about 330 bytes each
 /// with their ids, a million a night); building them only after the lines (152 bytes each, and
 /// their partitions' indexes) are gone keeps the two from being held at once, and lets the
-/// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 112 bytes.
+/// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 88 bytes: a
+/// tier 1 or 2 match keeps neither amount, since both are the statement record's.
 pub(super) struct Settled {
+    /// Index of the statement line in `Prepared::statements` (id order): the outcome's order.
+    line: u32,
     /// Index of the statement line in the caller's records.
     statement: u32,
     /// Indexes of the Odoo lines in the caller's records, in the order the tier found them.
@@ -105,7 +112,7 @@ pub(super) struct Settled {
 }
 
 // What the doc above says of its size.
-const _: () = assert!(size_of::<Settled>() <= 112);
+const _: () = assert!(size_of::<Settled>() <= 88);
 
 /// Why a settled match was made.
 enum Why {
@@ -119,28 +126,36 @@ enum Why {
 struct Pair {
     rule: MatchRule,
     shared: Option<(ReferenceKind, Text)>,
-    amount: crate::money::Money,
-    move_amount_minor: i64,
-    date_delta_banking_days: i64,
+    date_delta_banking_days: i32,
 }
 
 impl Settled {
+    /// Index of the statement line in `Prepared::statements`, which is id order.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    pub fn review(&self) -> Review {
+        self.review
+    }
+
     /// The match, with its ids, match id, account and explanation. `accounts` are
     /// `Prepared::accounts`.
-    pub fn into_match(self, statements: &[StatementLine], moves: &[MoveLine], accounts: &[String]) -> Match {
+    pub fn to_match(&self, statements: &[StatementLine], moves: &[MoveLine], accounts: &[String]) -> Match {
         let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(&moves[m as usize].id)).collect();
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
-        let statement_id = Text::new(&statements[self.statement as usize].id);
-        let explanation = match self.why {
+        let statement = &statements[self.statement as usize];
+        let statement_id = Text::new(&statement.id);
+        let explanation = match &self.why {
             Why::Pair(pair) => {
-                let (reference_kind, reference) = pair.shared.unzip();
+                let (reference_kind, reference) = pair.shared.clone().unzip();
                 let mut explanation = Explanation {
                     rule: pair.rule,
                     reference_kind,
                     reference,
-                    amount: pair.amount,
-                    move_amount: crate::money::Money::from_minor(pair.move_amount_minor, pair.amount.currency),
-                    date_delta_banking_days: pair.date_delta_banking_days,
+                    amount: statement.amount,
+                    move_amount: statement.amount,
+                    date_delta_banking_days: i64::from(pair.date_delta_banking_days),
                     corroboration: Vec::new(),
                     fee: None,
                 };
@@ -149,7 +164,7 @@ impl Settled {
                 }
                 explanation
             }
-            Why::Explained(explanation) => *explanation,
+            Why::Explained(explanation) => Explanation::clone(explanation),
         };
         Match {
             match_id: match_id(&statement_id, &move_line_ids),
