@@ -592,12 +592,15 @@ pub fn reconcile_with_manual(
     }
     // Exceptions are classified on one core (each pairing depends on the ones before) and the KPI
     // computed on the other.
-    let (mut exceptions, kpi) = rayon::join(
-        || exceptions::classify(&prepared, leftovers, config),
+    let (exceptions, kpi) = rayon::join(
+        || {
+            let mut exceptions = exceptions::classify(&prepared, leftovers, config);
+            exceptions.extend(prepared.duplicate_exceptions());
+            exceptions.sort_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
+            exceptions
+        },
         || kpi::compute(&prepared, &matched, config),
     );
-    exceptions.extend(prepared.duplicate_exceptions());
-    exceptions.par_sort_unstable_by(|a, b| (a.kind, &a.case_id).cmp(&(b.kind, &b.case_id)));
     drop(matched);
     // The prepared lines (millions of them, each with its references) are freed on every core
     // before the matches are built.
