@@ -309,7 +309,8 @@ fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manua
     // The typed lines are not needed past this point: tens of millions of strings at 1 M lines.
     // They are freed on all cores before the run maps its results, so the mapped rows take the
     // memory the lines gave back: freed on a thread of their own beside the mapping, they were
-    // still half there when the rows were all built, the run's peak at 10 M (BENCHMARKS.md).
+    // still half there when the rows were all built, the run's peak at 10 M (BENCHMARKS.md). The
+    // time counts in the run's `reconcile_ms` (and is logged on its own).
     let freeing = Instant::now();
     let (statements, moves) = (inputs.statements.lines, inputs.moves.lines);
     rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));

@@ -71,7 +71,8 @@ impl Found {
             Why::Pair(Pair {
                 rule,
                 shared: shared_reference(line, move_line),
-                date_delta_banking_days: i32::try_from(date_delta).expect("a window of fewer than 2^31 banking days"),
+                date_delta_banking_days: i32::try_from(date_delta)
+                    .expect("banking-day ordinals span fewer than 2^31 days"),
             })
         };
         let why = match self.reason {
@@ -140,7 +141,10 @@ impl Settled {
     }
 
     /// The match, with its ids, match id, account and explanation. `accounts` are
-    /// `Prepared::accounts`.
+    /// `Prepared::accounts`. Built by reference (the matches are built in id order on all cores from
+    /// lists in partition order), so a tier 3 or 4 explanation is cloned: the `Settled`s are freed
+    /// after every match is built, and those explanations (one match in seven on the generated
+    /// data, about 0.2 GB at 10 M lines) are held twice until then.
     pub fn to_match(&self, statements: &[StatementLine], moves: &[MoveLine], accounts: &[String]) -> Match {
         let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(&moves[m as usize].id)).collect();
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));

@@ -202,57 +202,74 @@ fn manual_assignments_are_left_alone_and_count_as_reconciled() {
 }
 
 /// The first and last dates chrono can hold, and a statement line with no date at all (it sorts as
-/// the first date), take part like any other: their banking-day ordinals fit the prepared line, and
-/// the window arithmetic saturates instead of wrapping, so nothing far off matches them.
+/// the first date), take part like any other: their banking-day ordinals fit the prepared line. A
+/// pair on the first date matches; the same reference and amount on the first and the last date
+/// are as far apart as dates go, and are reported as out of the window, never matched.
 #[test]
-fn extreme_dates_reconcile_without_panicking_or_matching_across_the_range() {
+fn extreme_dates_reconcile_and_never_match_across_the_range() {
+    use recon_core::money::Money;
     use recon_core::time::Timestamp;
     let data = generate(&Spec { statements: 40, seed: 16, ..Spec::default() });
     let (mut statements, mut moves) = typed(&data);
     let config = config(&data);
-    let template = statements[0].clone();
-    let dates =
-        [(None, None), (Some(Timestamp::Date(NaiveDate::MIN)), None), (Some(Timestamp::Date(NaiveDate::MAX)), None)];
-    for (i, (booked_at, value_date)) in dates.into_iter().enumerate() {
-        statements.push(StatementLine {
-            id: format!("extreme-{i}").into(),
-            booked_at,
-            value_date,
-            reference: "".into(),
-            description: "SIN FECHA".into(),
-            amount: recon_core::money::Money { amount_minor: 987_654_321 + i as i64, ..template.amount },
-            ..template.clone()
-        });
-    }
-    let move_template = moves
+    // Templates: a peso deposit and the Odoo line it matched by fingerprint (same account, journal).
+    let base = reconcile(&statements, &moves, &config);
+    let pair = base
+        .matches
         .iter()
-        .find(|m| m.balance.amount_minor > 0 && m.state == recon_core::matching::MoveState::Posted)
-        .expect("a debit")
-        .clone();
-    for (i, date) in [NaiveDate::MIN, NaiveDate::MAX].into_iter().enumerate() {
-        moves.push(MoveLine {
-            id: format!("extreme-move-{i}").into(),
-            date,
-            reference: "".into(),
-            ..move_template.clone()
-        });
-    }
+        .find(|m| {
+            m.explanation.rule == MatchRule::Fingerprint
+                && m.explanation.amount.amount_minor > 0
+                && m.explanation.amount.currency.code() == "MXN"
+        })
+        .expect("a peso deposit matched by fingerprint");
+    let statement_template = statements.iter().find(|s| s.id == pair.statement_id).expect("its statement").clone();
+    let move_template = moves.iter().find(|m| m.id == pair.move_line_ids[0]).expect("its Odoo line").clone();
+    let statement = |id: &str, booked_at: Option<Timestamp>, reference: &str, amount_minor: i64| StatementLine {
+        id: id.into(),
+        booked_at,
+        value_date: booked_at.map(|_| statement_template.value_date).unwrap_or_default(),
+        reference: reference.into(),
+        description: "SPEI RECIBIDO".into(),
+        amount: Money { amount_minor, ..statement_template.amount },
+        ..statement_template.clone()
+    };
+    let odoo = |id: &str, date: NaiveDate, reference: &str, amount_minor: i64| MoveLine {
+        id: id.into(),
+        date,
+        label: "Pago".into(),
+        reference: reference.into(),
+        balance: Money { amount_minor, ..move_template.balance },
+        amount_currency: move_template.amount_currency.map(|money| Money { amount_minor, ..money }),
+        ..move_template.clone()
+    };
+    let (first, last) = (Some(Timestamp::Date(NaiveDate::MIN)), Some(Timestamp::Date(NaiveDate::MAX)));
+    statements.extend([
+        statement("extreme-first", first, "MBAN01002610150073299901", 987_654_301),
+        statement("extreme-far", first, "MBAN01002610150073299902", 987_654_302),
+        statement("extreme-undated", None, "", 987_654_303),
+        statement("extreme-last", last, "", 987_654_304),
+    ]);
+    moves.extend([
+        odoo("extreme-move-first", NaiveDate::MIN, "MBAN01002610150073299901", 987_654_301),
+        odoo("extreme-move-far", NaiveDate::MAX, "MBAN01002610150073299902", 987_654_302),
+    ]);
     let outcome = reconcile(&statements, &moves, &config);
-    for i in 0..3 {
-        let id = format!("extreme-{i}");
-        assert!(outcome.matches.iter().all(|m| m.statement_id.as_str() != id), "{id} matched");
-        assert!(
-            outcome
-                .exceptions
-                .iter()
-                .any(|e| e.kind == ExceptionKind::UnmatchedStatement
-                    && e.items.iter().any(|item| item.id.as_str() == id)),
-            "{id} is not an unmatched statement line"
-        );
+    let matched = |id: &str| outcome.matches.iter().find(|m| m.statement_id.as_str() == id);
+    let on_first = matched("extreme-first").expect("the pair on the first date matches");
+    assert_eq!(on_first.move_line_ids.iter().map(|id| id.as_str()).collect::<Vec<_>>(), ["extreme-move-first"]);
+    assert_eq!(on_first.explanation.rule, MatchRule::Fingerprint, "{on_first:?}");
+    let raised = |kind: ExceptionKind, id: &str| {
+        outcome.exceptions.iter().any(|e| e.kind == kind && e.items.iter().any(|item| item.id.as_str() == id))
+    };
+    assert!(matched("extreme-far").is_none(), "matched across the whole date range");
+    assert!(outcome.matches.iter().all(|m| m.move_line_ids.iter().all(|id| id.as_str() != "extreme-move-far")));
+    for id in ["extreme-far", "extreme-move-far"] {
+        assert!(raised(ExceptionKind::DateOutOfWindow, id), "{id} is not out of the window");
     }
-    for i in 0..2 {
-        let id = format!("extreme-move-{i}");
-        assert!(outcome.matches.iter().all(|m| m.move_line_ids.iter().all(|m| m.as_str() != id)), "{id} matched");
+    for id in ["extreme-undated", "extreme-last"] {
+        assert!(matched(id).is_none(), "{id} matched");
+        assert!(raised(ExceptionKind::UnmatchedStatement, id), "{id} is not an unmatched statement line");
     }
 }
 
