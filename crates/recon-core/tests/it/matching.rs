@@ -161,11 +161,28 @@ fn identical_output_for_any_thread_count_and_input_order() {
 
 #[test]
 fn every_match_explains_itself() {
-    let (_, outcome) = generated(2_000, 14);
+    let (data, outcome) = generated(2_000, 14);
+    let (_, moves) = typed(&data);
+    let moves: HashMap<&str, &MoveLine> = moves.iter().map(|m| (m.id.as_str(), m)).collect();
     for m in &outcome.matches {
         assert!(!m.summary().is_empty(), "{m:?}");
         assert!(m.explanation.date_delta_banking_days <= 3, "{m:?}");
+        // Tiers 1 and 2 match one Odoo line for the exact amount, in the bank line's currency: on the
+        // dollar account that is Odoo's `amount_currency`, not the company-currency balance.
+        if matches!(m.explanation.rule, MatchRule::Fingerprint | MatchRule::ReferenceAmount) {
+            let odoo = moves[m.move_line_ids[0].as_str()];
+            let in_bank_currency = odoo.amount_currency.filter(|money| money.currency != odoo.balance.currency);
+            assert_eq!(m.explanation.move_amount, in_bank_currency.unwrap_or(odoo.balance), "{m:?}");
+            assert_eq!(m.explanation.move_amount, m.explanation.amount, "{m:?}");
+        }
     }
+    assert!(
+        outcome
+            .matches
+            .iter()
+            .any(|m| m.explanation.rule == MatchRule::ReferenceAmount && m.explanation.amount.currency.code() == "USD"),
+        "a tier 2 match on the dollar account"
+    );
     let rules: HashSet<_> = outcome.matches.iter().map(|m| m.explanation.rule).collect();
     for rule in [
         MatchRule::Fingerprint,
