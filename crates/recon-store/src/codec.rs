@@ -72,12 +72,17 @@ pub(crate) fn count_from_db(value: i64, table: &'static str, column: &'static st
     u64::try_from(value).map_err(|_| corrupt(table, column, &value.to_string()))
 }
 
-/// Checks that `value` is a plain decimal string: optional `-`, digits, optional `.` and digits.
-pub(crate) fn check_decimal(value: &str, operation: &'static str, context: &str) -> Result<(), StoreError> {
+/// Whether `value` is a plain decimal string: optional `-`, digits, optional `.` and digits.
+pub(crate) fn is_decimal(value: &str) -> bool {
     let unsigned = value.strip_prefix('-').unwrap_or(value);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
     let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if digits(whole) && digits(fraction) {
+    digits(whole) && digits(fraction)
+}
+
+/// Checks that `value` is a plain decimal string (see [`is_decimal`]).
+pub(crate) fn check_decimal(value: &str, operation: &'static str, context: &str) -> Result<(), StoreError> {
+    if is_decimal(value) {
         Ok(())
     } else {
         Err(StoreError::invalid(operation, context, format!("{value:?} is not a decimal string such as \"1234.50\"")))

@@ -316,14 +316,14 @@ impl Store {
         run: &RunWrite,
         apply: &ManualApply,
     ) -> Result<ManualApplySummary, StoreError> {
-        validate_run(run)?;
+        let validated = validate_run(run)?;
         validate_apply(run, apply)?;
         let run_id = run.header.run_id.as_str();
         let mut tx = self.begin(OP, run_id).await?;
         let summary = {
             let mut conn = tx.conn();
             let allowed = check_proposal(&mut conn, &apply.proposal).await?;
-            let mut summary = ManualApplySummary { run: write_all(&mut conn, run).await?, ..Default::default() };
+            let mut summary = ManualApplySummary { run: write_all(&mut conn, &validated).await?, ..Default::default() };
             summary.matches_withdrawn = withdraw_matches(&mut conn, &run.header, &apply.withdrawn_match_ids).await?;
             for transition in &apply.case_transitions {
                 match apply_transition(&mut conn, &run.header, transition).await? {

@@ -482,7 +482,16 @@ pub async fn invalid_input_is_refused(url: &str) {
     let store = open(url).await;
     let mut twice = night_one("R1", 2);
     twice.matches.push(twice.matches[0].clone());
-    assert!(matches!(store.write_run(&twice).await, Err(StoreError::InvalidInput { .. })));
+    let error = store.write_run(&twice).await.expect_err("a match id twice");
+    assert!(matches!(error, StoreError::InvalidInput { .. }), "{error:?}");
+    let repeated = &twice.matches[0].match_id;
+    assert!(error.to_string().contains(&format!("match {repeated}")), "error names the repeated id: {error}");
+    assert!(error.to_string().contains("appears twice"), "{error}");
+    let mut empty = night_one("R1", 2);
+    empty.matches[1].items.clear();
+    let error = store.write_run(&empty).await.expect_err("a match without items");
+    let second = &empty.matches[1].match_id;
+    assert!(error.to_string().contains(&format!("match {second}")), "error names the match: {error}");
     let mut float = night_one("R1", 2);
     float.matches[0].amount = "1.2e3".to_owned();
     let error = store.write_run(&float).await.expect_err("not a decimal string");
