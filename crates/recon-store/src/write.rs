@@ -187,12 +187,24 @@ fn validate_matches<'r>(run_id: &str, matches: &'r [MatchWrite]) -> Result<Vec<&
         }
         check_decimal(&m.amount, OP, &context(&m.match_id))?;
     }
-    let mut by_id: Vec<&MatchWrite> = matches.iter().collect();
-    by_id.par_sort_unstable_by(|a, b| a.match_id.cmp(&b.match_id));
+    // Sorted by the ids' first 16 bytes, held beside each match, and by the whole id only on a tie:
+    // the sort reads one array instead of following two pointers per comparison (which took seconds
+    // at 10 M). Zero-padding sorts a shorter id first, as the whole-id order does.
+    let mut keyed: Vec<(u128, &MatchWrite)> = matches.par_iter().map(|m| (id_prefix(&m.match_id), m)).collect();
+    keyed.par_sort_unstable_by(|(a_key, a), (b_key, b)| a_key.cmp(b_key).then_with(|| a.match_id.cmp(&b.match_id)));
+    let by_id: Vec<&MatchWrite> = keyed.into_iter().map(|(_, m)| m).collect();
     match by_id.windows(2).find(|pair| pair[0].match_id == pair[1].match_id) {
         Some(pair) => Err(StoreError::invalid(OP, context(&pair[0].match_id), "match id appears twice in the run")),
         None => Ok(by_id),
     }
+}
+
+/// An id's first 16 bytes, zero-padded, as a number that orders as the bytes do.
+fn id_prefix(id: &str) -> u128 {
+    let mut prefix = [0; 16];
+    let bytes = &id.as_bytes()[..id.len().min(16)];
+    prefix[..bytes.len()].copy_from_slice(bytes);
+    u128::from_be_bytes(prefix)
 }
 
 fn validate_cases(run_id: &str, cases: &[CaseWrite]) -> Result<(), StoreError> {
@@ -719,4 +731,42 @@ async fn insert_quarantine(conn: &mut Conn<'_>, run_id: &str, rows: &[Quarantine
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     conn.insert_batched(HEAD, "", values).await.map_err(StoreError::db("write_run: insert quarantine", run_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_prefix;
+
+    /// Ordering by the 16-byte prefix, then by the whole id, is the whole id's order: shorter ids,
+    /// ids that differ past 16 bytes, NUL bytes and multi-byte characters included.
+    #[test]
+    fn id_prefix_orders_as_the_ids_do() {
+        let ids = [
+            "",
+            "M",
+            "M-",
+            "M-0",
+            "M-00",
+            "M-0000000000000",
+            "M-00000000000000",
+            "M-000000000000000",
+            "M-00000000000000a",
+            "M-00000000000000b",
+            "M-0000000000000\0",
+            "M-0000000000000\0\0",
+            "M-1",
+            "M-ñ",
+            "M-ÿ",
+            "N",
+            "\u{10FFFF}",
+        ];
+        let mut by_prefix: Vec<&str> = ids.iter().rev().copied().collect();
+        by_prefix.sort_by(|a, b| id_prefix(a).cmp(&id_prefix(b)).then_with(|| a.cmp(b)));
+        let mut by_id = ids.to_vec();
+        by_id.sort();
+        assert_eq!(by_prefix, by_id);
+        for pair in by_id.windows(2) {
+            assert!(id_prefix(pair[0]) <= id_prefix(pair[1]), "{pair:?}");
+        }
+    }
 }
