@@ -82,11 +82,12 @@ pub(crate) fn is_decimal(value: &str) -> bool {
 
 /// Checks that `value` is a plain decimal string (see [`is_decimal`]).
 pub(crate) fn check_decimal(value: &str, operation: &'static str, context: &str) -> Result<(), StoreError> {
-    if is_decimal(value) {
-        Ok(())
-    } else {
-        Err(StoreError::invalid(operation, context, format!("{value:?} is not a decimal string such as \"1234.50\"")))
-    }
+    if is_decimal(value) { Ok(()) } else { Err(not_decimal(value, operation, context)) }
+}
+
+/// The error for a `value` that is not a plain decimal string.
+pub(crate) fn not_decimal(value: &str, operation: &'static str, context: &str) -> StoreError {
+    StoreError::invalid(operation, context, format!("{value:?} is not a decimal string such as \"1234.50\""))
 }
 
 /// A [`StoreError::Corrupt`].

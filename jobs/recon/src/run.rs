@@ -233,7 +233,7 @@ fn prepare(
     }
     let read_ms = read_started.elapsed().as_millis();
     let reconcile_started = Instant::now();
-    let mut reconciled = reconcile_inputs(inputs, settings, range, manual);
+    let (matches, reconciled) = reconcile_inputs(inputs, settings, range, manual);
     let timings = serde_json::json!({ "read_ms": read_ms, "reconcile_ms": reconcile_started.elapsed().as_millis() });
     let header = RunHeader {
         run_id: identity.run_id.clone(),
@@ -251,10 +251,7 @@ fn prepare(
         finished_at: Utc::now(),
         timings,
     };
-    let run_write = run_write(header, &reconciled, &bad_rows)?;
-    // The core's matches are mapped: millions of them, each with a few heap blocks, are freed on
-    // all cores (dropped here at the end of the function, the 3 M run waited on one core for a second).
-    std::mem::take(&mut reconciled.owned.matches).into_par_iter().for_each(drop);
+    let run_write = run_write(header, matches, &reconciled, &bad_rows)?;
     let report = RunReport {
         run_id: identity.run_id.clone(),
         correlation_id: identity.correlation_id.clone(),
@@ -262,16 +259,18 @@ fn prepare(
         context: reconciled.context,
         inputs: reconciled.run_inputs,
         counts: reconciled.counts,
-        top_exceptions: TopException::top(&reconciled.owned.exceptions, report::TOP_EXCEPTIONS),
-        kpi: reconciled.owned.kpi,
+        top_exceptions: TopException::top(&reconciled.exceptions, report::TOP_EXCEPTIONS),
+        kpi: reconciled.kpi,
         store: None,
     };
     Ok((run_write, report))
 }
 
-/// The outcome of reconciling a run's inputs, restricted to what the run owns.
+/// The outcome of reconciling a run's inputs, restricted to what the run owns, but its matches
+/// (which `run_write` consumes).
 struct Reconciled {
-    owned: Owned,
+    exceptions: Vec<recon_core::matching::Exception>,
+    kpi: KpiReport,
     counts: RunCounts,
     context: DateRange,
     provenances: Provenances,
@@ -280,8 +279,13 @@ struct Reconciled {
 }
 
 /// Reconciles the inputs (already filtered to the context at read) and keeps what the run owns (see
-/// `scope`).
-fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manual: &ManualAssignments) -> Reconciled {
+/// `scope`): the run's matches, and the rest.
+fn reconcile_inputs(
+    inputs: Inputs,
+    settings: &Settings,
+    range: DateRange,
+    manual: &ManualAssignments,
+) -> (Vec<recon_core::matching::Match>, Reconciled) {
     let context = scope::context_range(range, settings.context_banking_days, &settings.match_config.calendar);
     let (statement_counts, move_counts) = (inputs.statement_counts, inputs.move_counts);
     tracing::info!(
@@ -318,20 +322,28 @@ fn reconcile_inputs(inputs: Inputs, settings: &Settings, range: DateRange, manua
     let (statements, moves) = (inputs.statements.lines, inputs.moves.lines);
     rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
     tracing::debug!(ms = freeing.elapsed().as_millis(), "typed inputs freed");
-    Reconciled { owned, counts, context, provenances, quarantined, run_inputs }
+    let Owned { matches, exceptions, kpi } = owned;
+    (matches, Reconciled { exceptions, kpi, counts, context, provenances, quarantined, run_inputs })
 }
 
 /// Everything the run writes, in the store's terms. Matches and cases are mapped in parallel (each
 /// is a pure function of its core value), collected in their order, and the first failure in that
 /// order is the one reported, whatever the thread count.
-fn run_write(header: RunHeader, reconciled: &Reconciled, bad_rows: &[BadRow]) -> Result<RunWrite> {
+fn run_write(
+    header: RunHeader,
+    matches: Vec<recon_core::matching::Match>,
+    reconciled: &Reconciled,
+    bad_rows: &[BadRow],
+) -> Result<RunWrite> {
     let started = Instant::now();
-    let owned = &reconciled.owned;
-    let kpi_section = KpiSection { kpi: owned.kpi.clone(), quarantined: reconciled.quarantined };
-    let matches: Vec<Result<MatchWrite>> = owned.matches.par_iter().map(mapping::match_write).collect();
+    let kpi_section = KpiSection { kpi: reconciled.kpi.clone(), quarantined: reconciled.quarantined };
+    let mapped: Vec<Result<MatchWrite>> = matches.par_iter().map(mapping::match_write).collect();
+    // Millions of matches, each with a few heap blocks, are freed on all cores once mapped (dropped
+    // on one core at the end of the run's preparation, they kept the 3 M run waiting a second).
+    matches.into_par_iter().for_each(drop);
     // Cases only for accounts the run had statement lines for: an empty feed would otherwise turn
     // every Odoo line of the account into an `unmatched_move` case.
-    let cases: Vec<Result<CaseWrite>> = owned
+    let cases: Vec<Result<CaseWrite>> = reconciled
         .exceptions
         .par_iter()
         .filter(|exception| header.scope.accounts.iter().any(|account| account.trim() == exception.account))
@@ -339,9 +351,9 @@ fn run_write(header: RunHeader, reconciled: &Reconciled, bad_rows: &[BadRow]) ->
         .collect();
     let write = RunWrite {
         counts: serde_json::to_value(&reconciled.counts).context("serializing the run counts")?,
-        kpi: mapping::run_kpi(&owned.kpi, serde_json::to_value(&kpi_section).context("serializing the KPI")?),
-        kpi_rows: mapping::kpi_rows(&owned.kpi)?,
-        matches: matches.into_iter().collect::<Result<_>>()?,
+        kpi: mapping::run_kpi(&reconciled.kpi, serde_json::to_value(&kpi_section).context("serializing the KPI")?),
+        kpi_rows: mapping::kpi_rows(&reconciled.kpi)?,
+        matches: mapped.into_iter().collect::<Result<_>>()?,
         cases: cases.into_iter().collect::<Result<_>>()?,
         quarantine: bad_rows.iter().map(BadRow::to_quarantine).collect(),
         header,
@@ -443,7 +455,7 @@ struct KpiSection {
 fn accounts_with_input(settings: &Settings, reconciled: &Reconciled) -> Vec<String> {
     let mut accounts = Vec::new();
     for account in &settings.accounts {
-        if reconciled.owned.kpi.per_account.contains_key(account.clabe.trim()) {
+        if reconciled.kpi.per_account.contains_key(account.clabe.trim()) {
             accounts.push(account.clabe.clone());
         } else {
             tracing::warn!(

@@ -492,10 +492,23 @@ pub async fn invalid_input_is_refused(url: &str) {
     let error = store.write_run(&empty).await.expect_err("a match without items");
     let second = &empty.matches[1].match_id;
     assert!(error.to_string().contains(&format!("match {second}")), "error names the match: {error}");
+    // Of several problems, the first match in the run's order that fails its own checks is named,
+    // before any repeated id; of repeated ids, the smallest.
+    let mut several = night_one("R1", 2);
+    several.matches.push(several.matches[1].clone());
+    several.matches.push(several.matches[0].clone());
+    assert!(store.write_run(&several).await.expect_err("ids twice").to_string().contains("appears twice"));
+    let smallest = several.matches[..2].iter().map(|m| m.match_id.clone()).min().expect("two matches");
+    let error = store.write_run(&several).await.expect_err("ids twice").to_string();
+    assert!(error.contains(&format!("match {smallest})")), "names the smallest repeated id: {error}");
+    several.matches[3].amount = "1,5".to_owned();
+    several.matches[2].items.clear();
+    let error = store.write_run(&several).await.expect_err("an empty match before a bad amount").to_string();
+    assert!(error.contains("a match needs at least one item"), "{error}");
     let mut float = night_one("R1", 2);
     float.matches[0].amount = "1.2e3".to_owned();
     let error = store.write_run(&float).await.expect_err("not a decimal string");
-    assert!(error.to_string().contains("M1"), "error names the match: {error}");
+    assert!(error.to_string().contains("match M1"), "error names the match: {error}");
     let mut backwards = night_one("R1", 2);
     backwards.header.scope.date_from = day(31);
     backwards.header.scope.date_to = day(1);
