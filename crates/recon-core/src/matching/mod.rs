@@ -581,7 +581,7 @@ pub fn reconcile_with_manual(
         let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");
         for (position, settled) in settled.iter().enumerate() {
             let position = u32::try_from(position).expect("fewer than 2^32 matches");
-            order.push((prepare::narrow_index(settled.line()), partition, position));
+            order.push((settled.line(), partition, position));
         }
     }
     order.par_sort_unstable();

@@ -123,7 +123,7 @@ enum Why {
     Explained(Box<Explanation>),
 }
 
-/// What a tier 1 or 2 match's two lines say for it (see [`explain`]).
+/// What a tier 1 or 2 match's two lines say for it (see [`explanation`]).
 struct Pair {
     rule: MatchRule,
     shared: Option<(ReferenceKind, Text)>,
@@ -132,8 +132,8 @@ struct Pair {
 
 impl Settled {
     /// Index of the statement line in `Prepared::statements`, which is id order.
-    pub fn line(&self) -> usize {
-        self.line as usize
+    pub fn line(&self) -> u32 {
+        self.line
     }
 
     pub fn review(&self) -> Review {
@@ -152,17 +152,9 @@ impl Settled {
         let statement_id = Text::new(&statement.id);
         let explanation = match &self.why {
             Why::Pair(pair) => {
-                let (reference_kind, reference) = pair.shared.clone().unzip();
-                let mut explanation = Explanation {
-                    rule: pair.rule,
-                    reference_kind,
-                    reference,
-                    amount: statement.amount,
-                    move_amount: statement.amount,
-                    date_delta_banking_days: i64::from(pair.date_delta_banking_days),
-                    corroboration: Vec::new(),
-                    fee: None,
-                };
+                let delta = i64::from(pair.date_delta_banking_days);
+                let mut explanation =
+                    explanation(pair.rule, pair.shared.clone(), statement.amount, statement.amount, delta);
                 if pair.rule == MatchRule::ReferenceAmount && pair.date_delta_banking_days > 0 {
                     explanation.corroboration.push("within_window".into());
                 }
@@ -193,17 +185,26 @@ fn explain<'l>(
     let move_lines = move_lines.into_iter();
     let delta = move_lines.clone().map(|line| statement.date_delta(line)).max().unwrap_or(0);
     let move_sum: i64 = move_lines.map(|line| line.amount_minor).sum();
-    let (reference_kind, reference) = match shared {
-        Some((kind, canonical)) => (Some(kind), Some(canonical)),
-        None => (None, None),
-    };
+    let move_amount = crate::money::Money::from_minor(move_sum, statement.currency);
+    explanation(rule, shared, statement.money(), move_amount, delta)
+}
+
+/// An explanation with nothing yet corroborated and no fee: what every tier starts from.
+fn explanation(
+    rule: MatchRule,
+    shared: Option<(ReferenceKind, Text)>,
+    amount: crate::money::Money,
+    move_amount: crate::money::Money,
+    date_delta_banking_days: i64,
+) -> Explanation {
+    let (reference_kind, reference) = shared.unzip();
     Explanation {
         rule,
         reference_kind,
         reference,
-        amount: statement.money(),
-        move_amount: crate::money::Money::from_minor(move_sum, statement.currency),
-        date_delta_banking_days: delta,
+        amount,
+        move_amount,
+        date_delta_banking_days,
         corroboration: Vec::new(),
         fee: None,
     }
