@@ -1,6 +1,6 @@
 //! Writing runs: everything a run produced, in one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -92,9 +92,9 @@ async fn write_all_with_hooks(
         build_deferred_indexes(conn, run_id, deferred).await?;
         step.done("deferred indexes built");
     }
-    summary.matches_superseded = supersede_matches(conn, header, active_before, &run.matches).await?;
+    summary.matches_superseded = supersede_matches(conn, header, active_before, &validated.matches_by_id).await?;
     step.done("matches superseded");
-    upsert_cases(conn, header, &run.cases, &mut summary).await?;
+    upsert_cases(conn, header, &validated.cases_by_id, &mut summary).await?;
     step.done("cases upserted");
     summary.cases_resolved = auto_resolve_cases(conn, header).await?;
     step.done("cases auto-resolved");
@@ -123,10 +123,12 @@ impl<'a> Step<'a> {
 
 // ---------------------------------------------------------------- validation
 
-/// A run that passed [`validate_run`], with its matches in id order (the order they are written in).
+/// A run that passed [`validate_run`], with its matches and cases in id order (the order they are
+/// written in).
 pub(crate) struct Validated<'r> {
     run: &'r RunWrite,
     matches_by_id: Vec<&'r MatchWrite>,
+    cases_by_id: Vec<&'r CaseWrite>,
 }
 
 /// Checks everything a run brings before anything is written.
@@ -146,8 +148,8 @@ pub(crate) fn validate_run(run: &RunWrite) -> Result<Validated<'_>, StoreError> 
         check_decimal(&row.matched_amount, OP, &context)?;
     }
     let matches_by_id = validate_matches(run_id, &run.matches)?;
-    validate_cases(run_id, &run.cases)?;
-    Ok(Validated { run, matches_by_id })
+    let cases_by_id = validate_cases(run_id, &run.cases)?;
+    Ok(Validated { run, matches_by_id, cases_by_id })
 }
 
 fn validate_header(header: &RunHeader, operation: &'static str) -> Result<(), StoreError> {
@@ -179,13 +181,31 @@ fn validate_matches<'r>(run_id: &str, matches: &'r [MatchWrite]) -> Result<Vec<&
             not_decimal(&m.amount, OP, &context(&m.match_id))
         });
     }
-    // Sorted by the ids' first 16 bytes, held beside each match, and by the whole id only on a tie:
-    // the sort reads one array instead of following two pointers per comparison.
-    let mut keyed: Vec<([u8; 16], &MatchWrite)> = matches.par_iter().map(|m| (id_prefix(&m.match_id), m)).collect();
-    keyed.par_sort_unstable_by(|(a_key, a), (b_key, b)| a_key.cmp(b_key).then_with(|| a.match_id.cmp(&b.match_id)));
-    let by_id: Vec<&MatchWrite> = keyed.into_iter().map(|(_, m)| m).collect();
-    match by_id.windows(2).find(|pair| pair[0].match_id == pair[1].match_id) {
-        Some(pair) => Err(StoreError::invalid(OP, context(&pair[0].match_id), "match id appears twice in the run")),
+    sorted_by_id(matches, |m| &m.match_id)
+        .map_err(|m| StoreError::invalid(OP, context(&m.match_id), "match id appears twice in the run"))
+}
+
+/// A run's cases, as [`validate_matches`] checks its matches: each one's amount, then that no id
+/// repeats; returns them in id order, the order [`upsert_cases`] writes them in.
+fn validate_cases<'r>(run_id: &str, cases: &'r [CaseWrite]) -> Result<Vec<&'r CaseWrite>, StoreError> {
+    let context = |case_id: &str| format!("run {run_id}, case {case_id}");
+    let failing = cases.par_iter().find_first(|c| c.amount.as_deref().is_some_and(|amount| !is_decimal(amount)));
+    if let Some(c) = failing {
+        return Err(not_decimal(c.amount.as_deref().unwrap_or_default(), OP, &context(&c.case_id)));
+    }
+    sorted_by_id(cases, |c| &c.case_id)
+        .map_err(|c| StoreError::invalid(OP, context(&c.case_id), "case id appears twice in the run"))
+}
+
+/// `rows` in the order of their ids, on every core, or the row of the smallest id that repeats.
+/// Sorted by the ids' first 16 bytes, held beside each row, and by the whole id only on a tie: the
+/// sort reads one array instead of following two pointers per comparison.
+fn sorted_by_id<T: Sync>(rows: &[T], id: impl Fn(&T) -> &str + Sync) -> Result<Vec<&T>, &T> {
+    let mut keyed: Vec<([u8; 16], &T)> = rows.par_iter().map(|row| (id_prefix(id(row)), row)).collect();
+    keyed.par_sort_unstable_by(|(a_key, a), (b_key, b)| a_key.cmp(b_key).then_with(|| id(a).cmp(id(b))));
+    let by_id: Vec<&T> = keyed.into_iter().map(|(_, row)| row).collect();
+    match by_id.windows(2).find(|pair| id(pair[0]) == id(pair[1])) {
+        Some(pair) => Err(pair[0]),
         None => Ok(by_id),
     }
 }
@@ -197,20 +217,6 @@ fn id_prefix(id: &str) -> [u8; 16] {
     let bytes = &id.as_bytes()[..id.len().min(16)];
     prefix[..bytes.len()].copy_from_slice(bytes);
     prefix
-}
-
-fn validate_cases(run_id: &str, cases: &[CaseWrite]) -> Result<(), StoreError> {
-    let mut seen = HashSet::new();
-    for c in cases {
-        let context = format!("run {run_id}, case {}", c.case_id);
-        if !seen.insert(c.case_id.as_str()) {
-            return Err(StoreError::invalid(OP, context, "case id appears twice in the run"));
-        }
-        if let Some(amount) = &c.amount {
-            check_decimal(amount, OP, &context)?;
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- runs and KPI
@@ -529,14 +535,11 @@ async fn supersede_matches(
     conn: &mut Conn<'_>,
     header: &RunHeader,
     active_before: Vec<String>,
-    produced: &[MatchWrite],
+    produced_by_id: &[&MatchWrite],
 ) -> Result<u64, StoreError> {
-    if active_before.is_empty() {
-        return Ok(0); // a first night: nothing in scope to supersede, no set of produced ids to build
-    }
     let run_id = header.run_id.as_str();
-    let produced: HashSet<&str> = produced.iter().map(|m| m.match_id.as_str()).collect();
-    let mut gone: Vec<String> = active_before.into_iter().filter(|id| !produced.contains(id.as_str())).collect();
+    let produced = |id: &str| produced_by_id.binary_search_by(|m| m.match_id.as_str().cmp(id)).is_ok();
+    let mut gone: Vec<String> = active_before.into_iter().filter(|id| !produced(id)).collect();
     gone.sort_unstable();
     let mut superseded = 0;
     for ids in gone.chunks(conn.max_params() - 1) {
@@ -563,7 +566,7 @@ const CASES_PER_ROUND: usize = 16_384;
 async fn upsert_cases(
     conn: &mut Conn<'_>,
     header: &RunHeader,
-    cases: &[CaseWrite],
+    sorted: &[&CaseWrite],
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
     const HEAD: &str = "INSERT INTO cases (case_id, kind, status, account, business_date, amount, currency, \
@@ -577,8 +580,7 @@ async fn upsert_cases(
         corrective_action = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.corrective_action END, \
         prevention = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.prevention END";
     let run_id = header.run_id.as_str();
-    let mut sorted: Vec<&CaseWrite> = cases.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
+    // In id order (`sorted`, by `validate_run`), as the matches.
     for round in sorted.chunks(CASES_PER_ROUND) {
         let ids: Vec<&str> = round.iter().map(|c| c.case_id.as_str()).collect();
         let existing = existing_statuses(conn, "cases", "case_id", &ids, run_id).await?;

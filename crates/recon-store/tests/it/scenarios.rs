@@ -505,6 +505,15 @@ pub async fn invalid_input_is_refused(url: &str) {
     several.matches[2].items.clear();
     let error = store.write_run(&several).await.expect_err("an empty match before a bad amount").to_string();
     assert!(error.contains("a match needs at least one item"), "{error}");
+    // Cases are checked the same way: an amount, then repeated ids.
+    let mut cases = night_one("R1", 2);
+    cases.cases.push(cases.cases[0].clone());
+    let repeated = cases.cases[0].case_id.clone();
+    let error = store.write_run(&cases).await.expect_err("a case id twice").to_string();
+    assert!(error.contains(&format!("case {repeated})")) && error.contains("appears twice"), "{error}");
+    cases.cases[1].amount = Some("12,50".to_owned());
+    let error = store.write_run(&cases).await.expect_err("a bad case amount first").to_string();
+    assert!(error.contains("not a decimal string"), "{error}");
     let mut float = night_one("R1", 2);
     float.matches[0].amount = "1.2e3".to_owned();
     let error = store.write_run(&float).await.expect_err("not a decimal string");
