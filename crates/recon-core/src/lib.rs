@@ -14,6 +14,8 @@
 //! assert_eq!(money.amount_minor, 123450);
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod calendar;
 pub mod clabe;
 pub mod currency;

@@ -499,7 +499,7 @@ fn event_of(status: CaseStatus) -> CaseEventKind {
     }
 }
 
-fn event(header: &RunHeader, transition: &CaseTransition) -> Vec<Param> {
+fn event<'a>(header: &RunHeader, transition: &'a CaseTransition) -> Vec<Param<'a>> {
     vec![
         transition.case_id.as_str().into(),
         Some(header.run_id.clone()).into(),

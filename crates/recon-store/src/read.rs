@@ -147,7 +147,7 @@ impl Store {
         &self,
         operation: &'static str,
         context: &str,
-        sql: Sql,
+        sql: Sql<'_>,
     ) -> Result<Vec<DbRow>, StoreError> {
         let mut pooled = self.acquire(operation, context).await?;
         let rows = pooled.conn().fetch_all(&sql.text, sql.params).await.map_err(StoreError::db(operation, context))?;
@@ -157,10 +157,10 @@ impl Store {
 }
 
 /// Appends account and business date conditions on columns prefixed by `prefix`.
-fn push_place_filter(
-    sql: &mut Sql,
+fn push_place_filter<'a>(
+    sql: &mut Sql<'a>,
     prefix: &str,
-    account: &Option<String>,
+    account: &'a Option<String>,
     date_from: Option<NaiveDate>,
     date_to: Option<NaiveDate>,
 ) {
@@ -175,7 +175,7 @@ fn push_place_filter(
     }
 }
 
-fn push_match_filter(sql: &mut Sql, filter: &MatchFilter) {
+fn push_match_filter<'a>(sql: &mut Sql<'a>, filter: &'a MatchFilter) {
     if let Some(status) = filter.status {
         sql.push_bind(" AND m.status = ", status.as_str());
     }

@@ -1,7 +1,7 @@
 //! A person closing a case.
 
 use crate::codec::instant;
-use crate::db::Conn;
+use crate::db::{Conn, Param};
 use crate::error::StoreError;
 use crate::model::{CaseClosure, CaseEventKind, CaseResolution, CaseStatus};
 use crate::store::Store;
@@ -75,7 +75,7 @@ async fn close_case(
     let note = format!("corrective action: {}; prevention: {}", resolution.corrective_action, resolution.prevention);
     let event_row = vec![
         case_id.into(),
-        None.into(),
+        Param::OptText(None),
         at.into(),
         event.as_str().into(),
         Some(resolution.operator.clone()).into(),

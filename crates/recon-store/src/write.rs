@@ -238,14 +238,14 @@ async fn ensure_new_run(conn: &mut Conn<'_>, run_id: &str, operation: &'static s
 }
 
 /// The values of one `runs` row, in [`RUN_INSERT`] order.
-fn run_row(
-    header: &RunHeader,
+fn run_row<'a>(
+    header: &'a RunHeader,
     status: RunStatus,
     counts: Option<&serde_json::Value>,
     kpi: Option<&RunKpi>,
     error: Option<&str>,
     operation: &'static str,
-) -> Result<Vec<Param>, StoreError> {
+) -> Result<Vec<Param<'a>>, StoreError> {
     let context = format!("run {}", header.run_id);
     let json = |value: &serde_json::Value| to_json(value, operation, &context);
     Ok(vec![
@@ -438,8 +438,7 @@ async fn upsert_matches(
     for round in sorted.chunks(MATCHES_PER_ROUND) {
         let ids: Vec<&str> = round.iter().map(|m| m.match_id.as_str()).collect();
         let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
-        // The rows are the round's own work for the job's thread (a dozen owned strings each):
-        // built on every core while SQLite's worker thread waits for them.
+        // The rows borrow the round's texts: a vector of a dozen values each, built on every core.
         let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(m)).collect();
         let mut new_items = Vec::new();
         for m in round {
@@ -471,7 +470,7 @@ async fn upsert_matches(
 }
 
 /// The values of one `matches` row that differ from row to row, in `upsert_matches`' order.
-fn match_row(m: &MatchWrite) -> Vec<Param> {
+fn match_row(m: &MatchWrite) -> Vec<Param<'_>> {
     let pair = m.pair();
     vec![
         m.match_id.as_str().into(),
@@ -485,13 +484,13 @@ fn match_row(m: &MatchWrite) -> Vec<Param> {
         (&m.reference).into(),
         m.date_delta_banking_days.into(),
         m.explanation.as_str().into(),
-        pair.map(|(statement_id, _)| statement_id.to_owned()).into(),
-        pair.map(|(_, move_id)| move_id.to_owned()).into(),
+        pair.map(|(statement_id, _)| statement_id).into(),
+        pair.map(|(_, move_id)| move_id).into(),
     ]
 }
 
 /// Appends `AND business_date BETWEEN .. AND account IN (..)` for one chunk of accounts.
-fn push_scope(sql: &mut Sql, header: &RunHeader, accounts: &[String]) {
+fn push_scope<'a>(sql: &mut Sql<'a>, header: &RunHeader, accounts: &'a [String]) {
     sql.push_bind(" AND business_date >= ", date(header.scope.date_from))
         .push_bind(" AND business_date <= ", date(header.scope.date_to))
         .push(" AND account IN ")
@@ -521,7 +520,7 @@ async fn active_in_scope(conn: &mut Conn<'_>, header: &RunHeader) -> Result<Vec<
 /// The text column `column` of every row `sql` returns.
 async fn fetch_texts(
     conn: &mut Conn<'_>,
-    sql: Sql,
+    sql: Sql<'_>,
     column: &str,
     operation: &'static str,
     run_id: &str,
@@ -622,7 +621,7 @@ fn case_event(existing: Option<&str>, summary: &mut RunWriteSummary) -> CaseEven
 }
 
 /// The `case_items` rows of a new case.
-fn case_item_rows(c: &CaseWrite) -> impl Iterator<Item = Vec<Param>> + '_ {
+fn case_item_rows(c: &CaseWrite) -> impl Iterator<Item = Vec<Param<'_>>> + '_ {
     c.items.iter().map(|item| {
         vec![
             c.case_id.as_str().into(),
@@ -633,7 +632,7 @@ fn case_item_rows(c: &CaseWrite) -> impl Iterator<Item = Vec<Param>> + '_ {
     })
 }
 
-fn case_row(header: &RunHeader, c: &CaseWrite) -> Result<Vec<Param>, StoreError> {
+fn case_row<'a>(header: &'a RunHeader, c: &'a CaseWrite) -> Result<Vec<Param<'a>>, StoreError> {
     let context = format!("run {}, case {}", header.run_id, c.case_id);
     Ok(vec![
         c.case_id.as_str().into(),
@@ -654,19 +653,19 @@ fn case_row(header: &RunHeader, c: &CaseWrite) -> Result<Vec<Param>, StoreError>
 }
 
 /// A `case_events` row caused by the run.
-fn event_row(case_id: &str, header: &RunHeader, event: CaseEventKind, note: Option<&str>) -> Vec<Param> {
+fn event_row<'a>(case_id: &'a str, header: &RunHeader, event: CaseEventKind, note: Option<&'a str>) -> Vec<Param<'a>> {
     vec![
         case_id.into(),
         Some(header.run_id.clone()).into(),
         instant(header.finished_at).into(),
         event.as_str().into(),
-        None.into(),
-        note.map(str::to_owned).into(),
+        Param::OptText(None),
+        note.into(),
     ]
 }
 
 /// Inserts `case_events` rows made by [`event_row`] (or of the same shape).
-pub(crate) async fn insert_events(conn: &mut Conn<'_>, events: Vec<Vec<Param>>) -> Result<u64, sqlx::Error> {
+pub(crate) async fn insert_events(conn: &mut Conn<'_>, events: Vec<Vec<Param<'_>>>) -> Result<u64, sqlx::Error> {
     conn.insert_batched("INSERT INTO case_events (case_id, run_id, at, event, operator, note)", "", events).await
 }
 

@@ -435,6 +435,8 @@ pub async fn large_run_is_batched(url: &str) {
     // than one statement on both backends, and on SQLite the staging table of every width used
     // twice (matches, items, cases, events) and emptied in between. One match in ten is a
     // settlement of three journal items, so `match_items` gets rows too; the others are pairs.
+    // One in seven has no reference and a negative date delta: NULLs and integers go through the
+    // staging table as they went in.
     const MATCHES: usize = 70_000;
     const CASES: usize = 20_000;
     let items = |i: usize| {
@@ -446,7 +448,14 @@ pub async fn large_run_is_batched(url: &str) {
     };
     let store = open(url).await;
     let mut big = run("R1", 2);
-    big.matches = (0..MATCHES).map(|i| matched(&format!("M{i:05}"), day(10), items(i))).collect();
+    let written = |i: usize| {
+        let mut m = matched(&format!("M{i:05}"), day(10), items(i));
+        if i.is_multiple_of(7) {
+            (m.reference_kind, m.reference, m.date_delta_banking_days) = (None, None, -2);
+        }
+        m
+    };
+    big.matches = (0..MATCHES).map(written).collect();
     big.cases =
         (0..CASES).map(|i| case(&format!("C{i:05}"), "unmatched_move", day(11), vec![mv(&format!("X{i}"))])).collect();
     let summary = store.write_run(&big).await.expect("large run");
@@ -457,6 +466,15 @@ pub async fn large_run_is_batched(url: &str) {
         let mut expected = items(i);
         expected.sort_by(|a, b| (a.side.as_str(), &a.item_id).cmp(&(b.side.as_str(), &b.item_id)));
         assert_eq!(found.items, expected, "items of {}", found.match_id);
+        let m = written(i);
+        assert_eq!(
+            (&found.reference_kind, &found.reference, found.date_delta_banking_days),
+            (&m.reference_kind, &m.reference, m.date_delta_banking_days),
+            "reference and delta of {}",
+            found.match_id
+        );
+        assert_eq!((&found.amount, found.business_date, &found.rule), (&m.amount, m.business_date, &m.rule));
+        assert_eq!(found.explanation.to_string(), m.explanation.as_str(), "explanation of {}", found.match_id);
     }
     let summary = store
         .write_run(&{
