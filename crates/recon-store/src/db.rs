@@ -29,6 +29,17 @@ pub(crate) enum Param<'a> {
     Int(i64),
 }
 
+impl Param<'_> {
+    /// The text, when this is one.
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            Param::Text(text) => Some(text),
+            Param::OptText(text) => text.as_deref(),
+            Param::Int(_) => None,
+        }
+    }
+}
+
 impl From<String> for Param<'_> {
     fn from(value: String) -> Self {
         Param::Text(Cow::Owned(value))
@@ -249,6 +260,76 @@ impl Conn<'_> {
         }
         // The staging table holds only the rows' own values.
         let stage = stage_rows(conn, rows, own).await?;
+        insert_from_stage(conn, head, shared, tail, &stage, own).await
+    }
+
+    /// [`Conn::insert_batched_sharing`] for rows whose first value is the key of `existing.table`,
+    /// returning the `existing.columns` (and the key as `id`) of the rows that were already in the
+    /// table before this batch: what an upsert reports as kept rather than inserted.
+    ///
+    /// On SQLite a batch is staged first and the stored rows are found with a join on the staging
+    /// table, instead of binding every id again in `IN` lists (0.4-0.5 s of a 1 M night's 4-5 s of
+    /// matches upsert); elsewhere the ids are looked up as [`Conn::fetch_where_in`] does, then the
+    /// rows inserted.
+    pub(crate) async fn upsert_batched_reporting(
+        &mut self,
+        upsert: Upsert<'_>,
+        shared: Vec<Param<'_>>,
+        rows: Vec<Vec<Param<'_>>>,
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        let Upsert { head, tail, table, key, columns } = upsert;
+        let conn = match self {
+            Conn::Sqlite(conn) => conn,
+            Conn::Pg(_) => {
+                let ids: Vec<&str> = rows.iter().filter_map(|row| row.first()).filter_map(Param::as_text).collect();
+                let existing = self
+                    .fetch_where_in(&format!("SELECT {key} AS id, {columns} FROM {table} WHERE"), key, &ids)
+                    .await?;
+                self.insert_batched_sharing(head, shared, tail, rows).await?;
+                return Ok(existing);
+            }
+        };
+        let Some(own) = rows.first().map(Vec::len) else {
+            return Ok(Vec::new());
+        };
+        let stage = stage_rows(conn, rows, own).await?;
+        let existing = sqlx::query(AssertSqlSafe(format!(
+            "SELECT t.{key} AS id, {} FROM temp.{stage} s JOIN {table} t ON t.{key} = s.c0",
+            columns.split(", ").map(|column| format!("t.{column}")).collect::<Vec<_>>().join(", ")
+        )))
+        .fetch_all(&mut **conn)
+        .await?
+        .into_iter()
+        .map(DbRow::Sqlite)
+        .collect();
+        insert_from_stage(conn, head, shared, tail, &stage, own).await?;
+        Ok(existing)
+    }
+}
+
+/// What [`Conn::upsert_batched_reporting`] writes and reports: `head` and `tail` as in
+/// [`Conn::insert_batched_sharing`], and the `columns` (comma-separated) of the rows of `table`
+/// whose `key` is already there.
+#[derive(Clone, Copy)]
+pub(crate) struct Upsert<'s> {
+    pub(crate) head: &'s str,
+    pub(crate) tail: &'s str,
+    pub(crate) table: &'s str,
+    pub(crate) key: &'s str,
+    pub(crate) columns: &'s str,
+}
+
+/// Moves the rows staged by [`stage_rows`] into their table with one `INSERT ... SELECT` (`head`,
+/// the staged columns in staging order, `shared` bound once, then `tail`), and empties the staging table.
+async fn insert_from_stage(
+    conn: &mut SqliteConnection,
+    head: &str,
+    shared: Vec<Param<'_>>,
+    tail: &str,
+    stage: &str,
+    own: usize,
+) -> Result<u64, sqlx::Error> {
+    {
         let select = match shared.len() {
             0 => stage_columns(own),
             count => format!("{}, {}", stage_columns(own), placeholders(1, count)),
@@ -256,8 +337,8 @@ impl Conn<'_> {
         // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
         let sql =
             sqlite_placeholders(&format!("{head} SELECT {select} FROM temp.{stage} WHERE true ORDER BY rowid {tail}"));
-        let affected = bind_all(sqlx::query(AssertSqlSafe(sql)), shared).execute(&mut **conn).await?.rows_affected();
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut **conn).await?;
+        let affected = bind_all(sqlx::query(AssertSqlSafe(sql)), shared).execute(&mut *conn).await?.rows_affected();
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
         Ok(affected)
     }
 }

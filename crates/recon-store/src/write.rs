@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::codec::{check_decimal, count_to_db, date, instant, is_decimal, not_decimal, to_json};
-use crate::db::{Conn, Param, Sql};
+use crate::db::{Conn, DbRow, Param, Sql, Upsert};
 use crate::error::StoreError;
 use crate::hooks::TestHooks;
 use crate::model::{
@@ -293,31 +293,16 @@ async fn insert_kpi_rows(conn: &mut Conn<'_>, run_id: &str, rows: &[KpiRow]) -> 
 
 // ---------------------------------------------------------------- matches
 
-/// Statuses of the rows of `table` whose `id_column` is among `ids`.
-async fn existing_statuses(
-    conn: &mut Conn<'_>,
-    table: &'static str,
-    id_column: &'static str,
-    ids: &[&str],
-    run_id: &str,
-) -> Result<HashMap<String, String>, StoreError> {
-    let mut statuses = HashMap::new();
-    let select = format!("SELECT {id_column} AS id, status FROM {table} WHERE");
-    let rows = conn
-        .fetch_where_in(&select, id_column, ids)
-        .await
-        .map_err(StoreError::db("write_run: read existing rows", format!("run {run_id}, {table}")))?;
-    for row in rows {
-        statuses.insert(row.text("id")?, row.text("status")?);
-    }
-    Ok(statuses)
+/// The prior `status` of each stored row [`Conn::upsert_batched_reporting`] reported, by id.
+fn statuses(stored: &[DbRow]) -> Result<HashMap<String, String>, StoreError> {
+    stored.iter().map(|row| Ok((row.text("id")?, row.text("status")?))).collect()
 }
 
-/// Matches written per round of [`upsert_matches`]: a round reads the existing statuses of its
-/// ids, then inserts its rows and new items, before the next round builds anything. Memory
+/// Matches written per round of [`upsert_matches`]: a round upserts its rows (reading the prior
+/// statuses of those already stored), then inserts its new items, before the next round builds anything. Memory
 /// holds one round's parameters (tens of megabytes), not the run's (a million matches as
 /// parameters were gigabytes). On SQLite a round is one `INSERT ... SELECT` from a staging
-/// table (see `Conn::insert_batched`), and every such statement copies the index pages it
+/// table (see `Conn::upsert_batched_reporting`), and every such statement copies the index pages it
 /// touches into its statement journal, so fewer, bigger rounds write faster: `store-write` at
 /// 885 k matches upserted them in 24-27 s in rounds of 8,192 and 21-24 s in rounds of 65,536
 /// (first write; 20 s and 15-20 s for the second).
@@ -435,11 +420,17 @@ async fn upsert_matches(
     let created_at = instant(header.finished_at);
     // Rows go in primary-key order (`sorted`, by `validate_run`): ids are hashes, and random-order
     // inserts into a B-tree touch a different page per row; sorted, they append to the same few pages.
+    let upsert = Upsert { head: HEAD, tail: TAIL, table: "matches", key: "match_id", columns: "status" };
     for round in sorted.chunks(MATCHES_PER_ROUND) {
-        let ids: Vec<&str> = round.iter().map(|m| m.match_id.as_str()).collect();
-        let existing = existing_statuses(conn, "matches", "match_id", &ids, run_id).await?;
         // The rows borrow the round's texts: a vector of a dozen values each, built on every core.
         let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(m)).collect();
+        let shared =
+            vec![MatchStatus::Active.as_str().into(), run_id.into(), run_id.into(), created_at.as_str().into()];
+        let stored = conn
+            .upsert_batched_reporting(upsert, shared, rows)
+            .await
+            .map_err(StoreError::db("write_run: upsert matches", run_id))?;
+        let existing = statuses(&stored)?;
         let mut new_items = Vec::new();
         for m in round {
             match existing.get(&m.match_id).map(String::as_str) {
@@ -457,11 +448,6 @@ async fn upsert_matches(
                 Some(_) => summary.matches_kept += 1,
             }
         }
-        let shared =
-            vec![MatchStatus::Active.as_str().into(), run_id.into(), run_id.into(), created_at.as_str().into()];
-        conn.insert_batched_sharing(HEAD, shared, TAIL, rows)
-            .await
-            .map_err(StoreError::db("write_run: upsert matches", run_id))?;
         conn.insert_batched("INSERT INTO match_items (match_id, side, item_id)", "", new_items)
             .await
             .map_err(StoreError::db("write_run: insert match_items", run_id))?;
@@ -580,12 +566,16 @@ async fn upsert_cases(
         prevention = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.prevention END";
     let run_id = header.run_id.as_str();
     // In id order (`sorted`, by `validate_run`), as the matches.
+    let upsert = Upsert { head: HEAD, tail: TAIL, table: "cases", key: "case_id", columns: "status" };
     for round in sorted.chunks(CASES_PER_ROUND) {
-        let ids: Vec<&str> = round.iter().map(|c| c.case_id.as_str()).collect();
-        let existing = existing_statuses(conn, "cases", "case_id", &ids, run_id).await?;
         // A case's row carries its evidence and external ids as JSON: built on every core while
         // SQLite's worker thread waits for them.
         let rows = round.par_iter().map(|c| case_row(header, c)).collect::<Result<Vec<_>, StoreError>>()?;
+        let stored = conn
+            .upsert_batched_reporting(upsert, Vec::new(), rows)
+            .await
+            .map_err(StoreError::db("write_run: upsert cases", run_id))?;
+        let existing = statuses(&stored)?;
         let mut new_items = Vec::new();
         let mut events = Vec::with_capacity(round.len());
         for c in round {
@@ -595,7 +585,6 @@ async fn upsert_cases(
             }
             events.push(event_row(&c.case_id, header, event, None));
         }
-        conn.insert_batched(HEAD, TAIL, rows).await.map_err(StoreError::db("write_run: upsert cases", run_id))?;
         conn.insert_batched("INSERT INTO case_items (case_id, side, item_id, fingerprint)", "", new_items)
             .await
             .map_err(StoreError::db("write_run: insert case_items", run_id))?;
