@@ -1,6 +1,8 @@
 //! Criterion benchmark of the matching core: statement lines per second, against about twice as many
 //! Odoo bank lines (plus their counterpart lines), on generated data.
 
+#![forbid(unsafe_code)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use recon_core::matching::reconcile;
 use recon_gen::{Spec, generate};

@@ -2,6 +2,8 @@
 //! buffer a record, as `csv` holds them), typed by the core's parsers (amounts, currencies, dates and
 //! instants, ids and texts). Rows per second on one thread; the job types a chunk's rows on every core.
 
+#![forbid(unsafe_code)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -6,6 +6,8 @@
 //! delay (`perf record -D`) sees only reconciling. Each run prints a digest of its outcome;
 //! `MATCH_TIMING_NO_DIGEST=1` leaves the digest out (it prints `-`), for profiles.
 
+#![forbid(unsafe_code)]
+
 use std::time::Instant;
 
 use recon_core::matching::reconcile;

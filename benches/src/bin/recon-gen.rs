@@ -2,6 +2,8 @@
 //!
 //! `cargo run --release -p recon-benches --bin recon-gen -- STATEMENTS OUT_DIR [SEED]`
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::path::Path;
 

@@ -4,6 +4,8 @@
 //!
 //! `cargo run --release -p recon-benches --bin store-write -- MATCHES PATH` (PATH must not exist)
 
+#![forbid(unsafe_code)]
+
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

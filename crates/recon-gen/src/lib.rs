@@ -13,6 +13,8 @@
 //! assert!(data.statements.len() >= 200);
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod text;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};

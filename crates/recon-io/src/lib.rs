@@ -17,6 +17,8 @@
 //! Every failure is an [`Error`] naming the file and, where it applies, the
 //! 1-based line, the column and the offending value.
 
+#![forbid(unsafe_code)]
+
 mod csv_read;
 mod error;
 mod layout;

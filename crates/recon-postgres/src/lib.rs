@@ -49,6 +49,8 @@
 //!   ([`retry`]); a retried page resumes after the last id delivered, so every
 //!   row is delivered exactly once.
 
+#![forbid(unsafe_code)]
+
 mod connect;
 mod error;
 mod ident;

@@ -34,6 +34,8 @@
 //! it could not use as [`DataProblem`]s; [`render_html`] only draws. Neither reads the clock, the
 //! environment or any file: the same data gives byte-identical HTML.
 
+#![forbid(unsafe_code)]
+
 mod build;
 mod chart;
 mod data;

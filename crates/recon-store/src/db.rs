@@ -263,9 +263,9 @@ impl Conn<'_> {
         insert_from_stage(conn, head, shared, tail, &stage, own).await
     }
 
-    /// [`Conn::insert_batched_sharing`] for rows whose first value is the key of `existing.table`,
-    /// returning the `existing.columns` (and the key as `id`) of the rows that were already in the
-    /// table before this batch: what an upsert reports as kept rather than inserted.
+    /// [`Conn::insert_batched_sharing`] for rows whose first value is the key (`upsert.key`) of
+    /// `upsert.table`, returning the `upsert.columns` (and the key as `id`) of the rows that were
+    /// already in the table before this batch: what an upsert reports as kept rather than inserted.
     ///
     /// On SQLite a batch is staged first and the stored rows are found with a join on the staging
     /// table, instead of binding every id again in `IN` lists (0.4-0.5 s of a 1 M night's 4-5 s of
@@ -295,7 +295,7 @@ impl Conn<'_> {
         let stage = stage_rows(conn, rows, own).await?;
         let existing = sqlx::query(AssertSqlSafe(format!(
             "SELECT t.{key} AS id, {} FROM temp.{stage} s JOIN {table} t ON t.{key} = s.c0",
-            columns.split(", ").map(|column| format!("t.{column}")).collect::<Vec<_>>().join(", ")
+            columns.split(',').map(|column| format!("t.{}", column.trim())).collect::<Vec<_>>().join(", ")
         )))
         .fetch_all(&mut **conn)
         .await?
@@ -329,18 +329,16 @@ async fn insert_from_stage(
     stage: &str,
     own: usize,
 ) -> Result<u64, sqlx::Error> {
-    {
-        let select = match shared.len() {
-            0 => stage_columns(own),
-            count => format!("{}, {}", stage_columns(own), placeholders(1, count)),
-        };
-        // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
-        let sql =
-            sqlite_placeholders(&format!("{head} SELECT {select} FROM temp.{stage} WHERE true ORDER BY rowid {tail}"));
-        let affected = bind_all(sqlx::query(AssertSqlSafe(sql)), shared).execute(&mut *conn).await?.rows_affected();
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
-        Ok(affected)
-    }
+    let select = match shared.len() {
+        0 => stage_columns(own),
+        count => format!("{}, {}", stage_columns(own), placeholders(1, count)),
+    };
+    // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
+    let sql =
+        sqlite_placeholders(&format!("{head} SELECT {select} FROM temp.{stage} WHERE true ORDER BY rowid {tail}"));
+    let affected = bind_all(sqlx::query(AssertSqlSafe(sql)), shared).execute(&mut *conn).await?.rows_affected();
+    sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
+    Ok(affected)
 }
 
 /// Puts `rows` into an empty staging table of this connection (`temp.recon_stage_{width}`, no
@@ -356,8 +354,11 @@ async fn insert_from_stage(
 /// transaction failed after staging; inside a transaction, a rollback empties it too.
 ///
 /// The rows go in through SQLite's own API on sqlx's connection (locked for this thread, see
-/// [`stage_through_handle`]): one prepared single-row `INSERT`, each value bound where it lies
-/// and the statement stepped and reset per row. Through sqlx, each 256-row statement travelled to
+/// [`stage_through_handle`]): one prepared single-row `INSERT`, each value bound from the caller's
+/// rows without a copy on the Rust side (SQLite copies each text) and the statement stepped and
+/// reset per row. Unlike sqlx's statements, which run on its worker thread, this loop runs on the
+/// caller's: a round of 65,536 matches blocks it for some tens of milliseconds, as building the
+/// round's rows on every core already does. Through sqlx, each 256-row statement travelled to
 /// its worker thread with its values copied into sqlx's arguments; staging took 2.1 s of a 1 M
 /// run's write that way and 1.0 s this way.
 async fn stage_rows(
@@ -390,7 +391,10 @@ fn stage_through_handle(
     // prepared here is finalized before `raw` drops.
     let raw = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
     let mut statement = raw.prepare(insert)?;
+    let width = statement.parameter_count();
     for row in rows {
+        // SQLite keeps a binding until it is replaced: a short row would take the previous row's values.
+        assert_eq!(row.len(), width, "every staged row binds every placeholder");
         for (index, param) in row.iter().enumerate() {
             match param {
                 Param::Text(text) => statement.raw_bind_parameter(index + 1, &**text)?,
@@ -409,19 +413,20 @@ fn stage_through_handle(
 #[error("{message}")]
 struct RawSqliteError {
     message: String,
-    /// SQLite's extended result code, when SQLite gave one.
-    extended_code: Option<std::ffi::c_int>,
+    /// SQLite's extended result code.
+    extended_code: std::ffi::c_int,
     /// The code as text, for [`sqlx::error::DatabaseError::code`].
-    code: Option<String>,
+    code: String,
 }
 
 impl RawSqliteError {
+    /// A failure SQLite reported becomes a database error; anything rusqlite refused before calling
+    /// SQLite (a misuse of its API) becomes a protocol error.
     fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
-        let extended_code = match &error {
-            rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
-            _ => None,
+        let rusqlite::Error::SqliteFailure(failure, _) = &error else {
+            return sqlx::Error::Protocol(format!("staging rows through SQLite's API: {error}"));
         };
-        let code = extended_code.map(|code| code.to_string());
+        let (extended_code, code) = (failure.extended_code, failure.extended_code.to_string());
         sqlx::Error::Database(Box::new(RawSqliteError { message: error.to_string(), extended_code, code }))
     }
 }
@@ -432,7 +437,7 @@ impl sqlx::error::DatabaseError for RawSqliteError {
     }
 
     fn code(&self) -> Option<Cow<'_, str>> {
-        self.code.as_deref().map(Cow::Borrowed)
+        Some(Cow::Borrowed(&self.code))
     }
 
     fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
@@ -450,12 +455,12 @@ impl sqlx::error::DatabaseError for RawSqliteError {
     fn kind(&self) -> sqlx::error::ErrorKind {
         use rusqlite::ffi;
         match self.extended_code {
-            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
                 sqlx::error::ErrorKind::UniqueViolation
             }
-            Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => sqlx::error::ErrorKind::ForeignKeyViolation,
-            Some(ffi::SQLITE_CONSTRAINT_NOTNULL) => sqlx::error::ErrorKind::NotNullViolation,
-            Some(ffi::SQLITE_CONSTRAINT_CHECK) => sqlx::error::ErrorKind::CheckViolation,
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => sqlx::error::ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => sqlx::error::ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => sqlx::error::ErrorKind::CheckViolation,
             _ => sqlx::error::ErrorKind::Other,
         }
     }

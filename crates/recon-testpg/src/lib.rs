@@ -23,6 +23,8 @@
 //! This crate is for tests: it panics (with the command, its output and the server log)
 //! instead of returning errors.
 
+#![forbid(unsafe_code)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -9,6 +9,8 @@
 //!
 //! Exit codes are in [`exit`]. Logs go to stderr (text or JSON); reports and data go to stdout.
 
+#![forbid(unsafe_code)]
+
 mod cases;
 mod cli;
 mod config;
