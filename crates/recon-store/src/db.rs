@@ -281,7 +281,10 @@ impl Conn<'_> {
         let conn = match self {
             Conn::Sqlite(conn) => conn,
             Conn::Pg(_) => {
-                let ids: Vec<&str> = rows.iter().filter_map(|row| row.first()).filter_map(Param::as_text).collect();
+                let ids: Vec<&str> = rows
+                    .iter()
+                    .map(|row| row.first().and_then(Param::as_text).expect("an upsert row starts with its text key"))
+                    .collect();
                 let existing = self
                     .fetch_where_in(&format!("SELECT {key} AS id, {columns} FROM {table} WHERE"), key, &ids)
                     .await?;

@@ -410,7 +410,7 @@ async fn upsert_matches(
     sorted: &[&MatchWrite],
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
-    // The last four columns are the same in every row: bound once per round (`insert_batched_sharing`).
+    // The last four columns are the same in every row: bound once per round (`upsert_batched_reporting`).
     const HEAD: &str = "INSERT INTO matches (match_id, rule, review, account, business_date, amount, currency, \
         reference_kind, reference, date_delta_banking_days, explanation_json, statement_id, move_id, \
         status, first_run_id, last_run_id, created_at)";
