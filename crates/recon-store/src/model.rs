@@ -4,6 +4,8 @@
 //! [`NaiveDate`]s stored as `YYYY-MM-DD`; instants are UTC and stored as fixed-width
 //! RFC 3339 text (nanoseconds, `Z`), so text order is time order.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -493,9 +495,44 @@ pub struct QuarantineRow {
     pub raw: String,
 }
 
-/// Everything a successful run produced, written at once by [`crate::Store::write_run`].
+/// Where [`crate::Store::write_run`] reads a run's matches from: counted and named up front (the
+/// ids are checked for repeats and sorted before anything is written), each mapped to its row only
+/// when its round is written. A night's rows take hundreds of bytes a match (6.8 GB for the 10 M
+/// night's 9.7 M matches, BENCHMARKS.md), so a caller holding its matches in a smaller form of its
+/// own maps them here, a round at a time, instead of holding every row for the whole write. A
+/// `Vec<MatchWrite>` is a source of rows already mapped.
+///
+/// The store asks for rows on every core (hence `Sync`), and asks again for all of them when a
+/// transient fault makes the caller retry the whole write.
+pub trait MatchSource: Sync {
+    /// How many matches.
+    fn count(&self) -> usize;
+    /// The id of the match at `index` (below [`MatchSource::count`]); its row must carry the same.
+    fn match_id(&self, index: usize) -> &str;
+    /// The row of the match at `index`, or why it cannot be written (the write then fails, naming
+    /// the match, and nothing of the run is stored).
+    fn row(&self, index: usize) -> Result<Cow<'_, MatchWrite>, String>;
+}
+
+impl MatchSource for Vec<MatchWrite> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn match_id(&self, index: usize) -> &str {
+        &self[index].match_id
+    }
+
+    fn row(&self, index: usize) -> Result<Cow<'_, MatchWrite>, String> {
+        Ok(Cow::Borrowed(&self[index]))
+    }
+}
+
+/// Everything a successful run produced, written at once by [`crate::Store::write_run`]. Its
+/// matches are rows already mapped ([`MatchWrite`]) unless the caller gives another
+/// [`MatchSource`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunWrite {
+pub struct RunWrite<M = Vec<MatchWrite>> {
     /// The run header (its scope bounds what is superseded and auto-resolved).
     pub header: RunHeader,
     /// Counts of the run (rows read, matched, ...), opaque JSON.
@@ -505,7 +542,7 @@ pub struct RunWrite {
     /// KPI per account and business date.
     pub kpi_rows: Vec<KpiRow>,
     /// Matches found.
-    pub matches: Vec<MatchWrite>,
+    pub matches: M,
     /// Cases found.
     pub cases: Vec<CaseWrite>,
     /// Bad input rows skipped.

@@ -1,5 +1,6 @@
 //! Writing runs: everything a run produced, in one transaction.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
@@ -9,8 +10,8 @@ use crate::db::{Conn, DbRow, Param, Sql, Upsert};
 use crate::error::StoreError;
 use crate::hooks::TestHooks;
 use crate::model::{
-    CaseEventKind, CaseStatus, CaseWrite, KpiRow, MatchStatus, MatchWrite, QuarantineRow, RunHeader, RunKpi, RunStatus,
-    RunWrite, RunWriteSummary,
+    CaseEventKind, CaseStatus, CaseWrite, KpiRow, MatchSource, MatchStatus, MatchWrite, QuarantineRow, RunHeader,
+    RunKpi, RunStatus, RunWrite, RunWriteSummary,
 };
 use crate::store::Store;
 
@@ -27,7 +28,11 @@ impl Store {
     /// `seen`; resolved: `open` again + `reopened`; ignored: stays ignored + `seen`).
     /// Then every open in-scope case the run did not produce, all of whose items are in
     /// active matches, is resolved by the run. Every row carries `header.finished_at`.
-    pub async fn write_run(&self, run: &RunWrite) -> Result<RunWriteSummary, StoreError> {
+    ///
+    /// Everything is checked before it is written: the header, the KPI, the cases and that no
+    /// match id repeats before the transaction begins; each match's row as its round is mapped
+    /// (see [`MatchSource`]), a failure rolling back the whole transaction.
+    pub async fn write_run<M: MatchSource>(&self, run: &RunWrite<M>) -> Result<RunWriteSummary, StoreError> {
         let validated = validate_run(run)?;
         let run_id = run.header.run_id.as_str();
         let hooks = self.hooks.as_deref();
@@ -60,14 +65,17 @@ impl Store {
     }
 }
 
-pub(crate) async fn write_all(conn: &mut Conn<'_>, run: &Validated<'_>) -> Result<RunWriteSummary, StoreError> {
+pub(crate) async fn write_all<M: MatchSource>(
+    conn: &mut Conn<'_>,
+    run: &Validated<'_, M>,
+) -> Result<RunWriteSummary, StoreError> {
     write_all_with_hooks(conn, run, None).await
 }
 
 /// [`write_all`], pausing inside the transaction after the run row when `hooks` say so.
-async fn write_all_with_hooks(
+async fn write_all_with_hooks<M: MatchSource>(
     conn: &mut Conn<'_>,
-    validated: &Validated<'_>,
+    validated: &Validated<'_, M>,
     hooks: Option<&TestHooks>,
 ) -> Result<RunWriteSummary, StoreError> {
     let run = validated.run;
@@ -85,14 +93,15 @@ async fn write_all_with_hooks(
     let active_before = active_in_scope(conn, header).await?;
     step.done("active matches in scope read");
     let bulk_from = hooks.and_then(TestHooks::bulk_load_threshold).unwrap_or(BULK_LOAD_MIN_MATCHES);
-    let deferred = defer_indexes_for_bulk_load(conn, run_id, run.matches.len(), bulk_from).await?;
-    upsert_matches(conn, header, &validated.matches_by_id, &mut summary).await?;
+    let deferred = defer_indexes_for_bulk_load(conn, run_id, run.matches.count(), bulk_from).await?;
+    upsert_matches(conn, header, &run.matches, &validated.match_order, &mut summary).await?;
     step.done("matches upserted");
     if !deferred.is_empty() {
         build_deferred_indexes(conn, run_id, deferred).await?;
         step.done("deferred indexes built");
     }
-    summary.matches_superseded = supersede_matches(conn, header, active_before, &validated.matches_by_id).await?;
+    summary.matches_superseded =
+        supersede_matches(conn, header, active_before, &run.matches, &validated.match_order).await?;
     step.done("matches superseded");
     upsert_cases(conn, header, &validated.cases_by_id, &mut summary).await?;
     step.done("cases upserted");
@@ -125,14 +134,16 @@ impl<'a> Step<'a> {
 
 /// A run that passed [`validate_run`], with its matches and cases in id order (the order they are
 /// written in).
-pub(crate) struct Validated<'r> {
-    run: &'r RunWrite,
-    matches_by_id: Vec<&'r MatchWrite>,
+pub(crate) struct Validated<'r, M> {
+    run: &'r RunWrite<M>,
+    /// Indexes of the run's matches (see [`MatchSource`]), in id order.
+    match_order: Vec<usize>,
     cases_by_id: Vec<&'r CaseWrite>,
 }
 
-/// Checks everything a run brings before anything is written.
-pub(crate) fn validate_run(run: &RunWrite) -> Result<Validated<'_>, StoreError> {
+/// Checks everything a run brings before anything is written, but each match's own row, which is
+/// checked as its round is mapped (see [`check_match`]).
+pub(crate) fn validate_run<M: MatchSource>(run: &RunWrite<M>) -> Result<Validated<'_, M>, StoreError> {
     validate_header(&run.header, OP)?;
     let run_id = &run.header.run_id;
     for (name, rate) in [
@@ -147,9 +158,12 @@ pub(crate) fn validate_run(run: &RunWrite) -> Result<Validated<'_>, StoreError> 
         check_decimal(&row.statement_amount, OP, &context)?;
         check_decimal(&row.matched_amount, OP, &context)?;
     }
-    let matches_by_id = validate_matches(run_id, &run.matches)?;
+    let match_order = order_by_id(run.matches.count(), |index| run.matches.match_id(index)).map_err(|index| {
+        let context = format!("run {run_id}, match {}", run.matches.match_id(index));
+        StoreError::invalid(OP, context, "match id appears twice in the run")
+    })?;
     let cases_by_id = validate_cases(run_id, &run.cases)?;
-    Ok(Validated { run, matches_by_id, cases_by_id })
+    Ok(Validated { run, match_order, cases_by_id })
 }
 
 fn validate_header(header: &RunHeader, operation: &'static str) -> Result<(), StoreError> {
@@ -166,47 +180,50 @@ fn validate_header(header: &RunHeader, operation: &'static str) -> Result<(), St
     Ok(())
 }
 
-/// A run's matches: each one's own checks, then that no id repeats; returns them in id order, the
-/// order [`upsert_matches`] writes them in. A night brings millions, so both run on every core, and
-/// the context of an error is written only for the match that fails (BENCHMARKS.md, twelfth
-/// session). Whatever the thread count, the first match in the run's order that fails its own
-/// checks is the one reported, before any repeated id, and of repeated ids the smallest.
-fn validate_matches<'r>(run_id: &str, matches: &'r [MatchWrite]) -> Result<Vec<&'r MatchWrite>, StoreError> {
-    let context = |match_id: &str| format!("run {run_id}, match {match_id}");
-    let failing = matches.par_iter().find_first(|m| m.items.is_empty() || !is_decimal(&m.amount));
-    if let Some(m) = failing {
-        return Err(if m.items.is_empty() {
-            StoreError::invalid(OP, context(&m.match_id), "a match needs at least one item")
-        } else {
-            not_decimal(&m.amount, OP, &context(&m.match_id))
-        });
+/// One match's own checks, on its row as mapped for its round (see [`MatchSource`]): the id the
+/// source named it by, at least one item, a decimal amount. The context of an error is written only
+/// for the match that fails (BENCHMARKS.md, twelfth session).
+fn check_match(run_id: &str, match_id: &str, row: &MatchWrite) -> Result<(), StoreError> {
+    let context = || format!("run {run_id}, match {match_id}");
+    if row.match_id != match_id {
+        let reason = format!("its row carries another id, {:?}", row.match_id);
+        return Err(StoreError::invalid(OP, context(), reason));
     }
-    sorted_by_id(matches, |m| &m.match_id)
-        .map_err(|m| StoreError::invalid(OP, context(&m.match_id), "match id appears twice in the run"))
+    if row.items.is_empty() {
+        return Err(StoreError::invalid(OP, context(), "a match needs at least one item"));
+    }
+    if !is_decimal(&row.amount) {
+        return Err(not_decimal(&row.amount, OP, &context()));
+    }
+    Ok(())
 }
 
-/// A run's cases, as [`validate_matches`] checks its matches: each one's amount, then that no id
-/// repeats; returns them in id order, the order [`upsert_cases`] writes them in.
+/// A run's cases: each one's amount, then that no id repeats; returns them in id order, the order
+/// [`upsert_cases`] writes them in. A night brings hundreds of thousands, so both run on every
+/// core. Whatever the thread count, the first case in the run's order that fails its amount is the
+/// one reported, before any repeated id, and of repeated ids the smallest.
 fn validate_cases<'r>(run_id: &str, cases: &'r [CaseWrite]) -> Result<Vec<&'r CaseWrite>, StoreError> {
     let context = |case_id: &str| format!("run {run_id}, case {case_id}");
     let failing = cases.par_iter().find_first(|c| c.amount.as_deref().is_some_and(|amount| !is_decimal(amount)));
     if let Some(c) = failing {
         return Err(not_decimal(c.amount.as_deref().unwrap_or_default(), OP, &context(&c.case_id)));
     }
-    sorted_by_id(cases, |c| &c.case_id)
-        .map_err(|c| StoreError::invalid(OP, context(&c.case_id), "case id appears twice in the run"))
+    let order = order_by_id(cases.len(), |index| &cases[index].case_id)
+        .map_err(|index| StoreError::invalid(OP, context(&cases[index].case_id), "case id appears twice in the run"))?;
+    Ok(order.into_iter().map(|index| &cases[index]).collect())
 }
 
-/// `rows` in the order of their ids, on every core, or the row of the smallest id that repeats.
-/// Sorted by the ids' first 16 bytes, held beside each row, and by the whole id only on a tie: the
-/// sort reads one array instead of following two pointers per comparison.
-fn sorted_by_id<T: Sync>(rows: &[T], id: impl Fn(&T) -> &str + Sync) -> Result<Vec<&T>, &T> {
-    let mut keyed: Vec<([u8; 16], &T)> = rows.par_iter().map(|row| (id_prefix(id(row)), row)).collect();
-    keyed.par_sort_unstable_by(|(a_key, a), (b_key, b)| a_key.cmp(b_key).then_with(|| id(a).cmp(id(b))));
-    let by_id: Vec<&T> = keyed.into_iter().map(|(_, row)| row).collect();
-    match by_id.windows(2).find(|pair| id(pair[0]) == id(pair[1])) {
+/// The indexes `0..count` in the order of their ids, on every core, or the index of the smallest id
+/// that repeats. Sorted by the ids' first 16 bytes, held beside each index, and by the whole id
+/// only on a tie: the sort reads one array instead of following two pointers per comparison.
+fn order_by_id<'a>(count: usize, id: impl Fn(usize) -> &'a str + Sync) -> Result<Vec<usize>, usize> {
+    let mut keyed: Vec<([u8; 16], usize)> =
+        (0..count).into_par_iter().map(|index| (id_prefix(id(index)), index)).collect();
+    keyed.par_sort_unstable_by(|(a_key, a), (b_key, b)| a_key.cmp(b_key).then_with(|| id(*a).cmp(id(*b))));
+    let order: Vec<usize> = keyed.into_iter().map(|(_, index)| index).collect();
+    match order.windows(2).find(|pair| id(pair[0]) == id(pair[1])) {
         Some(pair) => Err(pair[0]),
-        None => Ok(by_id),
+        None => Ok(order),
     }
 }
 
@@ -404,10 +421,11 @@ async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec
     Ok(())
 }
 
-async fn upsert_matches(
+async fn upsert_matches<M: MatchSource>(
     conn: &mut Conn<'_>,
     header: &RunHeader,
-    sorted: &[&MatchWrite],
+    matches: &M,
+    order: &[usize],
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
     // The last four columns are the same in every row: bound once per round (`upsert_batched_reporting`).
@@ -418,11 +436,24 @@ async fn upsert_matches(
         status = 'active', superseded_by_run_id = NULL";
     let run_id = header.run_id.as_str();
     let created_at = instant(header.finished_at);
-    // Rows go in primary-key order (`sorted`, by `validate_run`): ids are hashes, and random-order
+    // Rows go in primary-key order (`order`, by `validate_run`): ids are hashes, and random-order
     // inserts into a B-tree touch a different page per row; sorted, they append to the same few pages.
     let upsert = Upsert { head: HEAD, tail: TAIL, table: "matches", key: "match_id", columns: "status" };
-    for round in sorted.chunks(MATCHES_PER_ROUND) {
-        // The rows borrow the round's texts: a vector of a dozen values each, built on every core.
+    for indexes in order.chunks(MATCHES_PER_ROUND) {
+        // The round's rows are mapped now, on every core, and freed before the next round's: the
+        // run's rows are never all held at once. Their texts, allocated together, are also what
+        // the staging reads one after another.
+        let mapped: Vec<Result<Cow<'_, MatchWrite>, String>> =
+            indexes.par_iter().map(|&index| matches.row(index)).collect();
+        let mut round = Vec::with_capacity(mapped.len());
+        for (&index, row) in indexes.iter().zip(mapped) {
+            let match_id = matches.match_id(index);
+            let row =
+                row.map_err(|reason| StoreError::invalid(OP, format!("run {run_id}, match {match_id}"), reason))?;
+            check_match(run_id, match_id, &row)?;
+            round.push(row);
+        }
+        // The parameters borrow the round's texts: a vector of a dozen values each, built on every core.
         let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(m)).collect();
         let shared =
             vec![MatchStatus::Active.as_str().into(), run_id.into(), run_id.into(), created_at.as_str().into()];
@@ -432,7 +463,7 @@ async fn upsert_matches(
             .map_err(StoreError::db("write_run: upsert matches", run_id))?;
         let existing = statuses(&stored)?;
         let mut new_items = Vec::new();
-        for m in round {
+        for m in &round {
             match existing.get(&m.match_id).map(String::as_str) {
                 None => {
                     summary.matches_inserted += 1;
@@ -520,10 +551,11 @@ async fn supersede_matches(
     conn: &mut Conn<'_>,
     header: &RunHeader,
     active_before: Vec<String>,
-    produced_by_id: &[&MatchWrite],
+    matches: &impl MatchSource,
+    order: &[usize],
 ) -> Result<u64, StoreError> {
     let run_id = header.run_id.as_str();
-    let produced = |id: &str| produced_by_id.binary_search_by(|m| m.match_id.as_str().cmp(id)).is_ok();
+    let produced = |id: &str| order.binary_search_by(|&index| matches.match_id(index).cmp(id)).is_ok();
     let mut gone: Vec<String> = active_before.into_iter().filter(|id| !produced(id)).collect();
     gone.sort_unstable();
     let mut superseded = 0;

@@ -6,6 +6,7 @@
 //! faults (see `store_retry`). A run that fails or is killed before the commit leaves no run, match,
 //! case, KPI or quarantine row.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -15,8 +16,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_with_manual};
 use recon_store::{
-    CaseWrite, ItemSide, MatchFilter, MatchReview, MatchStatus, MatchWrite, RunHeader, RunInput, RunLock, RunMode,
-    RunScope, RunWrite, Store, TestHooks,
+    CaseWrite, ItemSide, MatchFilter, MatchReview, MatchSource, MatchStatus, MatchWrite, RunHeader, RunInput, RunLock,
+    RunMode, RunScope, RunWrite, Store, TestHooks,
 };
 use serde::Serialize;
 use tracing::Instrument;
@@ -223,7 +224,7 @@ fn prepare(
     range: DateRange,
     identity: &Identity,
     manual: &ManualAssignments,
-) -> Result<(RunWrite, RunReport)> {
+) -> Result<(RunWrite<RunMatches>, RunReport)> {
     let bad_rows: Vec<BadRow> = inputs.statements.bad_rows.iter().chain(&inputs.moves.bad_rows).cloned().collect();
     if !bad_rows.is_empty() && !args.skip_bad_rows {
         return Err(input::bad_rows_error(&bad_rows));
@@ -326,21 +327,46 @@ fn reconcile_inputs(
     (matches, Reconciled { exceptions, kpi, counts, context, provenances, quarantined, run_inputs })
 }
 
-/// Everything the run writes, in the store's terms. Matches and cases are mapped in parallel (each
-/// is a pure function of its core value), collected in their order, and the first failure in that
-/// order is the one reported, whatever the thread count.
+/// The run's matches as the store reads them (`MatchSource`): the core's own, each mapped to its
+/// row only when the store writes its round. A row takes about twice a core match's memory (700
+/// against 300 bytes), and the 10 M night's rows, all mapped before the write, held 6.8 GB through
+/// it (BENCHMARKS.md, fourteenth session).
+pub struct RunMatches(Vec<recon_core::matching::Match>);
+
+impl MatchSource for RunMatches {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn match_id(&self, index: usize) -> &str {
+        &self.0[index].match_id
+    }
+
+    fn row(&self, index: usize) -> std::result::Result<Cow<'_, MatchWrite>, String> {
+        mapping::match_write(&self.0[index]).map(Cow::Owned).map_err(|error| format!("{error:#}"))
+    }
+}
+
+impl Drop for RunMatches {
+    /// Millions of matches, each with a few heap blocks, are freed on all cores (dropped on one
+    /// core, they kept the 3 M run waiting a second).
+    fn drop(&mut self) {
+        std::mem::take(&mut self.0).into_par_iter().for_each(drop);
+    }
+}
+
+/// Everything the run writes, in the store's terms. Cases are mapped in parallel (each is a pure
+/// function of its core value), collected in their order, and the first failure in that order is
+/// the one reported, whatever the thread count; matches are mapped by the store, round by round
+/// ([`RunMatches`]).
 fn run_write(
     header: RunHeader,
     matches: Vec<recon_core::matching::Match>,
     reconciled: &Reconciled,
     bad_rows: &[BadRow],
-) -> Result<RunWrite> {
+) -> Result<RunWrite<RunMatches>> {
     let started = Instant::now();
     let kpi_section = KpiSection { kpi: reconciled.kpi.clone(), quarantined: reconciled.quarantined };
-    let mapped: Vec<Result<MatchWrite>> = matches.par_iter().map(mapping::match_write).collect();
-    // Millions of matches, each with a few heap blocks, are freed on all cores once mapped (dropped
-    // on one core at the end of the run's preparation, they kept the 3 M run waiting a second).
-    matches.into_par_iter().for_each(drop);
     // Cases only for accounts the run had statement lines for: an empty feed would otherwise turn
     // every Odoo line of the account into an `unmatched_move` case.
     let cases: Vec<Result<CaseWrite>> = reconciled
@@ -353,7 +379,7 @@ fn run_write(
         counts: serde_json::to_value(&reconciled.counts).context("serializing the run counts")?,
         kpi: mapping::run_kpi(&reconciled.kpi, serde_json::to_value(&kpi_section).context("serializing the KPI")?),
         kpi_rows: mapping::kpi_rows(&reconciled.kpi)?,
-        matches: mapped.into_iter().collect::<Result<_>>()?,
+        matches: RunMatches(matches),
         cases: cases.into_iter().collect::<Result<_>>()?,
         quarantine: bad_rows.iter().map(BadRow::to_quarantine).collect(),
         header,

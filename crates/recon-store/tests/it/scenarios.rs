@@ -1,11 +1,13 @@
 //! Behaviour every backend must show. Each scenario gets the URL of an empty store.
 
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use recon_store::{
     AppliedMigration, CaseClosure, CaseDetail, CaseEventKind, CaseFilter, CaseResolution, CaseStatus, KpiRecord,
-    MatchFilter, MatchRecord, MatchReview, MatchStatus, RunFilter, RunRecord, RunStatus, RunWriteSummary, Store,
-    StoreError,
+    MatchFilter, MatchRecord, MatchReview, MatchSource, MatchStatus, MatchWrite, RunFilter, RunRecord, RunStatus,
+    RunWrite, RunWriteSummary, Store, StoreError,
 };
 
 use crate::fixtures::{at, case, day, header, kpi, matched, mv, night_one, run, stmt};
@@ -25,6 +27,7 @@ macro_rules! all_scenarios {
             failed_run_is_recorded,
             migrations_are_listed,
             large_run_is_batched,
+            matches_mapped_round_by_round,
             invalid_input_is_refused,
             failed_migration_leaves_the_schema_as_it_was,
             match_pairs_migration_keeps_every_item,
@@ -496,6 +499,75 @@ pub async fn large_run_is_batched(url: &str) {
     }
 }
 
+/// Matches given as a [`MatchSource`] that maps each row when asked, in reverse id order, with
+/// one row that cannot be mapped or that carries another id.
+struct Mapped {
+    ids: Vec<String>,
+    broken: Option<(usize, Broken)>,
+    asked: AtomicUsize,
+}
+
+#[derive(Clone, Copy)]
+enum Broken {
+    Unmappable,
+    OtherId,
+}
+
+impl Mapped {
+    const COUNT: usize = 70_000;
+
+    fn new(broken: Option<(usize, Broken)>) -> Mapped {
+        let ids = (0..Mapped::COUNT).rev().map(|i| format!("M{i:05}")).collect();
+        Mapped { ids, broken, asked: AtomicUsize::new(0) }
+    }
+}
+
+impl MatchSource for Mapped {
+    fn count(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn match_id(&self, index: usize) -> &str {
+        &self.ids[index]
+    }
+
+    fn row(&self, index: usize) -> Result<Cow<'_, MatchWrite>, String> {
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        let id = match self.broken {
+            Some((at, Broken::Unmappable)) if at == index => return Err("its explanation is not JSON".to_owned()),
+            Some((at, Broken::OtherId)) if at == index => "M-other",
+            _ => &self.ids[index],
+        };
+        Ok(Cow::Owned(matched(id, day(10), vec![stmt(&format!("S{index}")), mv(&format!("L{index}"))])))
+    }
+}
+
+pub async fn matches_mapped_round_by_round(url: &str) {
+    // A row that cannot be mapped, found in the second round of the write (rows go in id order, and
+    // index 0 is the largest id): the first round is rolled back with everything else.
+    let store = open(url).await;
+    let RunWrite { header, counts, kpi, kpi_rows, cases, quarantine, .. } = run("R1", 2);
+    let matches = Mapped::new(Some((0, Broken::Unmappable)));
+    let mut night = RunWrite { header, counts, kpi, kpi_rows, matches, cases, quarantine };
+    let error = store.write_run(&night).await.expect_err("a row that cannot be mapped");
+    assert!(matches!(error, StoreError::InvalidInput { .. }), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("match M69999") && text.contains("its explanation is not JSON"), "{text}");
+    night.matches = Mapped::new(Some((5, Broken::OtherId)));
+    let text = store.write_run(&night).await.expect_err("a row with another id").to_string();
+    assert!(text.contains("match M69994") && text.contains("\"M-other\""), "{text}");
+    assert!(store.runs(&RunFilter::default()).await.expect("runs").is_empty());
+    assert!(all_matches(&store).await.is_empty());
+    // Whole, every row is mapped once, and the rows are stored as mapped.
+    night.matches = Mapped::new(None);
+    let summary = store.write_run(&night).await.expect("mapped round by round");
+    assert_eq!(summary.matches_inserted, Mapped::COUNT as u64);
+    assert_eq!(night.matches.asked.load(Ordering::Relaxed), Mapped::COUNT);
+    let matches = all_matches(&store).await;
+    assert_eq!(matches.len(), Mapped::COUNT);
+    assert_eq!((matches[0].match_id.as_str(), matches[0].items[1].item_id.as_str()), ("M00000", "S69999"));
+}
+
 pub async fn invalid_input_is_refused(url: &str) {
     let store = open(url).await;
     let mut twice = night_one("R1", 2);
@@ -510,19 +582,23 @@ pub async fn invalid_input_is_refused(url: &str) {
     let error = store.write_run(&empty).await.expect_err("a match without items");
     let second = &empty.matches[1].match_id;
     assert!(error.to_string().contains(&format!("match {second}")), "error names the match: {error}");
-    // Of several problems, the first match in the run's order that fails its own checks is named,
-    // before any repeated id; of repeated ids, the smallest.
+    // Of several problems, repeated ids come first (they are checked before the transaction), and of
+    // them the smallest is named; a match's own checks run as its round is written, in id order, so
+    // of two bad matches the one with the smaller id is named, whatever the run's order.
     let mut several = night_one("R1", 2);
     several.matches.push(several.matches[1].clone());
     several.matches.push(several.matches[0].clone());
-    assert!(store.write_run(&several).await.expect_err("ids twice").to_string().contains("appears twice"));
+    several.matches[2].items.clear();
     let smallest = several.matches[..2].iter().map(|m| m.match_id.clone()).min().expect("two matches");
     let error = store.write_run(&several).await.expect_err("ids twice").to_string();
     assert!(error.contains(&format!("match {smallest})")), "names the smallest repeated id: {error}");
-    several.matches[3].amount = "1,5".to_owned();
-    several.matches[2].items.clear();
-    let error = store.write_run(&several).await.expect_err("an empty match before a bad amount").to_string();
-    assert!(error.contains("a match needs at least one item"), "{error}");
+    assert!(error.contains("appears twice"), "{error}");
+    let mut two_bad = night_one("R1", 2);
+    two_bad.matches.swap(0, 1);
+    two_bad.matches[0].items.clear();
+    two_bad.matches[1].amount = "1,5".to_owned();
+    let error = store.write_run(&two_bad).await.expect_err("a bad amount before an empty match").to_string();
+    assert!(error.contains("match M1)") && error.contains("not a decimal string"), "{error}");
     // Cases are checked the same way: an amount, then repeated ids.
     let mut cases = night_one("R1", 2);
     cases.cases.push(cases.cases[0].clone());
