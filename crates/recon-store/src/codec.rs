@@ -31,7 +31,9 @@ pub(crate) fn parse_opt_instant(
 
 /// `YYYY-MM-DD`.
 pub(crate) fn date(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
+    // `NaiveDate`'s `Display` writes `%Y-%m-%d` without reading a format string for every value
+    // (`format` did: 2 % of the samples of a 3 M run's matches upsert).
+    day.to_string()
 }
 
 /// Reads a date written by [`date`].
@@ -93,4 +95,23 @@ pub(crate) fn not_decimal(value: &str, operation: &'static str, context: &str) -
 /// A [`StoreError::Corrupt`].
 pub(crate) fn corrupt(table: &'static str, column: &'static str, value: &str) -> StoreError {
     StoreError::Corrupt { table, column, value: value.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::{date, parse_date};
+
+    #[test]
+    fn dates_are_written_as_yyyy_mm_dd_and_read_back() {
+        let days = [(1, 1, 1), (999, 12, 31), (1970, 1, 1), (2026, 2, 28), (2028, 2, 29), (9999, 12, 31)];
+        for (year, month, day) in days {
+            let value = NaiveDate::from_ymd_opt(year, month, day).expect("a valid date");
+            let text = date(value);
+            assert_eq!(text, value.format("%Y-%m-%d").to_string());
+            assert_eq!(text.len(), 10, "{text}");
+            assert_eq!(parse_date(&text, "t", "c").expect("read back"), value);
+        }
+    }
 }

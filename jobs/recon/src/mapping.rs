@@ -89,19 +89,21 @@ impl<'a> StoredExplanation<'a> {
     }
 }
 
-/// A core match as the store writes it.
+/// A core match as the store writes it. Texts are copied as `str`s: `to_string` on a `CompactString`
+/// goes through `Display`, and was 8 % of the samples of a 3 M run's matches upsert (perf).
 pub fn match_write(found: &Match) -> Result<MatchWrite> {
     let explanation = &found.explanation;
-    let mut items = vec![ItemRef { side: ItemSide::Statement, item_id: found.statement_id.to_string() }];
-    items.extend(found.move_line_ids.iter().map(|id| ItemRef { side: ItemSide::Move, item_id: id.to_string() }));
+    let mut items = vec![ItemRef { side: ItemSide::Statement, item_id: found.statement_id.as_str().to_owned() }];
+    items
+        .extend(found.move_line_ids.iter().map(|id| ItemRef { side: ItemSide::Move, item_id: id.as_str().to_owned() }));
     Ok(MatchWrite {
-        match_id: found.match_id.to_string(),
+        match_id: found.match_id.as_str().to_owned(),
         rule: explanation.rule.as_str().to_owned(),
         review: match found.review {
             Review::Auto => MatchReview::Auto,
             Review::NeedsReview => MatchReview::NeedsReview,
         },
-        account: found.account.to_string(),
+        account: found.account.as_str().to_owned(),
         business_date: found.business_date,
         amount: explanation.amount.to_string(),
         currency: explanation.amount.currency.code().to_owned(),
