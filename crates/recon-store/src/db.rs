@@ -264,66 +264,124 @@ impl Conn<'_> {
     }
 
     /// [`Conn::insert_batched_sharing`] for rows whose first value is the key (`upsert.key`) of
-    /// `upsert.table`, returning the `upsert.columns` (and the key as `id`) of the rows that were
-    /// already in the table before this batch: what an upsert reports as kept rather than inserted.
+    /// `upsert.table`, returning the key and `upsert.column` of the rows that were already in the
+    /// table before this batch (what an upsert reports as kept rather than inserted), and what
+    /// `meanwhile` returned.
     ///
-    /// On SQLite a batch is staged first and the stored rows are found with a join on the staging
-    /// table, instead of binding every id again in `IN` lists (0.4-0.5 s of a 1 M night's 4-5 s of
-    /// matches upsert); elsewhere the ids are looked up as [`Conn::fetch_where_in`] does, then the
-    /// rows inserted.
-    pub(crate) async fn upsert_batched_reporting(
+    /// On SQLite the batch is staged (see [`stage_rows`]), the stored rows found with a join on the
+    /// staging table (instead of binding every id again in `IN` lists: 0.4-0.5 s of a 1 M night's
+    /// 4-5 s of matches upsert) and the rows moved into the table, all through SQLite's own API on
+    /// the locked connection, on the caller's thread, while `meanwhile` runs on a thread of its own:
+    /// the caller prepares its next batch there (`upsert_matches` maps its next round of rows) while
+    /// SQLite writes this one. Elsewhere the ids are looked up as [`Conn::fetch_where_in`] does and
+    /// the rows inserted, after `meanwhile`.
+    pub(crate) async fn upsert_batched_reporting<T: Send>(
         &mut self,
         upsert: Upsert<'_>,
         shared: Vec<Param<'_>>,
         rows: Vec<Vec<Param<'_>>>,
-    ) -> Result<Vec<DbRow>, sqlx::Error> {
-        let Upsert { head, tail, table, key, columns } = upsert;
+        meanwhile: impl FnOnce() -> T + Send,
+    ) -> Result<(Vec<(String, String)>, T), sqlx::Error> {
+        let Upsert { head, tail, table, key, column } = upsert;
         let conn = match self {
             Conn::Sqlite(conn) => conn,
             Conn::Pg(_) => {
+                let done = meanwhile();
                 let ids: Vec<&str> = rows
                     .iter()
                     .map(|row| row.first().and_then(Param::as_text).expect("an upsert row starts with its text key"))
                     .collect();
-                let existing = self
-                    .fetch_where_in(&format!("SELECT {key} AS id, {columns} FROM {table} WHERE"), key, &ids)
-                    .await?;
+                let select = format!("SELECT {key} AS id, {column} AS value FROM {table} WHERE");
+                let existing = self.fetch_where_in(&select, key, &ids).await?;
+                let existing = existing.iter().map(|row| Ok((row.sqlx_text("id")?, row.sqlx_text("value")?)));
+                let existing = existing.collect::<Result<Vec<_>, sqlx::Error>>()?;
                 self.insert_batched_sharing(head, shared, tail, rows).await?;
-                return Ok(existing);
+                return Ok((existing, done));
             }
         };
         let Some(own) = rows.first().map(Vec::len) else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), meanwhile()));
         };
-        let stage = stage_rows(conn, rows, own).await?;
-        let existing = sqlx::query(AssertSqlSafe(format!(
-            "SELECT t.{key} AS id, {} FROM temp.{stage} s JOIN {table} t ON t.{key} = s.c0",
-            columns.split(',').map(|column| format!("t.{}", column.trim())).collect::<Vec<_>>().join(", ")
-        )))
-        .fetch_all(&mut **conn)
-        .await?
-        .into_iter()
-        .map(DbRow::Sqlite)
-        .collect();
-        insert_from_stage(conn, head, shared, tail, &stage, own).await?;
-        Ok(existing)
+        let stage = empty_stage(conn, own).await?;
+        let sql = RoundSql {
+            stage: format!("INSERT INTO temp.{stage} ({}) VALUES ({})", stage_columns(own), placeholders(1, own)),
+            existing: format!("SELECT t.{key}, t.{column} FROM temp.{stage} s JOIN {table} t ON t.{key} = s.c0"),
+            insert: insert_from_stage_sql(head, shared.len(), tail, &stage, own),
+            empty: format!("DELETE FROM temp.{stage}"),
+        };
+        let mut handle = conn.lock_handle().await?;
+        let (existing, done) = std::thread::scope(|scope| {
+            let other = scope.spawn(meanwhile);
+            let existing = with_raw_connection(&mut handle, |raw| upsert_round(raw, &sql, &shared, &rows));
+            let done = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (existing, done)
+        });
+        Ok((existing.map_err(RawSqliteError::into_sqlx)?, done))
     }
 }
 
 /// What [`Conn::upsert_batched_reporting`] writes and reports: `head` and `tail` as in
-/// [`Conn::insert_batched_sharing`], and the `columns` (comma-separated) of the rows of `table`
-/// whose `key` is already there.
+/// [`Conn::insert_batched_sharing`], and the `column` of the rows of `table` whose `key` is
+/// already there.
 #[derive(Clone, Copy)]
 pub(crate) struct Upsert<'s> {
     pub(crate) head: &'s str,
     pub(crate) tail: &'s str,
     pub(crate) table: &'s str,
     pub(crate) key: &'s str,
-    pub(crate) columns: &'s str,
+    pub(crate) column: &'s str,
 }
 
-/// Moves the rows staged by [`stage_rows`] into their table with one `INSERT ... SELECT` (`head`,
-/// the staged columns in staging order, `shared` bound once, then `tail`), and empties the staging table.
+/// The statements of one round of [`Conn::upsert_batched_reporting`] on SQLite.
+struct RoundSql {
+    /// Stages one row.
+    stage: String,
+    /// Key and column of the staged rows already in the table.
+    existing: String,
+    /// Moves the staged rows into the table ([`insert_from_stage_sql`]).
+    insert: String,
+    /// Empties the staging table.
+    empty: String,
+}
+
+/// One round of [`Conn::upsert_batched_reporting`] on SQLite's own API: stage `rows`, read which are
+/// stored already, move them into their table with `shared` bound once, empty the staging table.
+fn upsert_round(
+    raw: &rusqlite::Connection,
+    sql: &RoundSql,
+    shared: &[Param<'_>],
+    rows: &[Vec<Param<'_>>],
+) -> Result<Vec<(String, String)>, rusqlite::Error> {
+    stage_through(raw, &sql.stage, rows)?;
+    let mut existing = Vec::new();
+    let mut select = raw.prepare(&sql.existing)?;
+    let mut found = select.raw_query();
+    while let Some(row) = found.next()? {
+        existing.push((row.get(0)?, row.get(1)?));
+    }
+    drop(found);
+    drop(select);
+    let mut insert = raw.prepare(&sql.insert)?;
+    bind_row(&mut insert, shared)?;
+    insert.raw_execute()?;
+    drop(insert);
+    raw.execute(&sql.empty, [])?;
+    Ok(existing)
+}
+
+/// `head`, then a `SELECT` of the `own` columns staged in `stage` in staging order followed by
+/// `shared` placeholders, then `tail`: moves staged rows into their table in one statement.
+fn insert_from_stage_sql(head: &str, shared: usize, tail: &str, stage: &str, own: usize) -> String {
+    let select = match shared {
+        0 => stage_columns(own),
+        count => format!("{}, {}", stage_columns(own), placeholders(1, count)),
+    };
+    // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
+    sqlite_placeholders(&format!("{head} SELECT {select} FROM temp.{stage} WHERE true ORDER BY rowid {tail}"))
+}
+
+/// Moves the rows staged by [`stage_rows`] into their table with one `INSERT ... SELECT` (see
+/// [`insert_from_stage_sql`]), and empties the staging table.
 async fn insert_from_stage(
     conn: &mut SqliteConnection,
     head: &str,
@@ -332,13 +390,7 @@ async fn insert_from_stage(
     stage: &str,
     own: usize,
 ) -> Result<u64, sqlx::Error> {
-    let select = match shared.len() {
-        0 => stage_columns(own),
-        count => format!("{}, {}", stage_columns(own), placeholders(1, count)),
-    };
-    // `WHERE true` keeps SQLite from reading an `ON CONFLICT` tail as a join constraint.
-    let sql =
-        sqlite_placeholders(&format!("{head} SELECT {select} FROM temp.{stage} WHERE true ORDER BY rowid {tail}"));
+    let sql = insert_from_stage_sql(head, shared.len(), tail, stage, own);
     let affected = bind_all(sqlx::query(AssertSqlSafe(sql)), shared).execute(&mut *conn).await?.rows_affected();
     sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
     Ok(affected)
@@ -357,7 +409,7 @@ async fn insert_from_stage(
 /// transaction failed after staging; inside a transaction, a rollback empties it too.
 ///
 /// The rows go in through SQLite's own API on sqlx's connection (locked for this thread, see
-/// [`stage_through_handle`]): one prepared single-row `INSERT`, each value bound from the caller's
+/// [`with_raw_connection`]): one prepared single-row `INSERT`, each value bound from the caller's
 /// rows without a copy on the Rust side (SQLite copies each text) and the statement stepped and
 /// reset per row. Unlike sqlx's statements, which run on its worker thread, this loop runs on the
 /// caller's: a round of 65,536 matches blocks it for some tens of milliseconds, as building the
@@ -369,43 +421,61 @@ async fn stage_rows(
     rows: Vec<Vec<Param<'_>>>,
     width: usize,
 ) -> Result<String, sqlx::Error> {
+    let stage = empty_stage(conn, width).await?;
+    let insert = format!("INSERT INTO temp.{stage} ({}) VALUES ({})", stage_columns(width), placeholders(1, width));
+    let mut handle = conn.lock_handle().await?;
+    with_raw_connection(&mut handle, |raw| stage_through(raw, &insert, &rows)).map_err(RawSqliteError::into_sqlx)?;
+    Ok(stage)
+}
+
+/// The staging table of `width` columns of this connection (see [`stage_rows`]), created if it is
+/// not there and emptied; returns its name.
+async fn empty_stage(conn: &mut SqliteConnection, width: usize) -> Result<String, sqlx::Error> {
     let stage = format!("recon_stage_{width}");
     let columns = stage_columns(width);
     sqlx::query(AssertSqlSafe(format!("CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns})")))
         .execute(&mut *conn)
         .await?;
     sqlx::query(AssertSqlSafe(format!("DELETE FROM temp.{stage}"))).execute(&mut *conn).await?;
-    let insert = format!("INSERT INTO temp.{stage} ({columns}) VALUES ({})", placeholders(1, width));
-    let mut handle = conn.lock_handle().await?;
-    stage_through_handle(&mut handle, &insert, &rows).map_err(RawSqliteError::into_sqlx)?;
     Ok(stage)
 }
 
-/// Runs `insert` (one row's placeholders) once per row of `rows` on the connection `handle` holds.
+/// Runs `work` on SQLite's own API (rusqlite) for the connection `handle` keeps locked. What `work`
+/// prepares cannot outlive it (its statements borrow the connection), so every statement is
+/// finalized before the connection is sqlx's again.
 #[allow(unsafe_code)]
-fn stage_through_handle(
+fn with_raw_connection<T>(
     handle: &mut LockedSqliteHandle<'_>,
-    insert: &str,
-    rows: &[Vec<Param<'_>>],
-) -> Result<(), rusqlite::Error> {
+    work: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error>,
+) -> Result<T, rusqlite::Error> {
     // SAFETY: the pointer is sqlx's open connection, which `handle` keeps locked (sqlx's worker
-    // thread runs nothing on it) until after `raw` is dropped at the end of this function;
-    // `from_handle` neither closes it on drop nor touches its settings, and the statement
-    // prepared here is finalized before `raw` drops.
+    // thread runs nothing on it) until after `raw` is dropped at the end of this function, on this
+    // thread; `from_handle` neither closes it on drop nor touches its settings, and the statements
+    // `work` prepares borrow `raw`, so they are finalized before it drops.
     let raw = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
+    work(&raw)
+}
+
+/// Runs `insert` (one row's placeholders) once per row of `rows`.
+fn stage_through(raw: &rusqlite::Connection, insert: &str, rows: &[Vec<Param<'_>>]) -> Result<(), rusqlite::Error> {
     let mut statement = raw.prepare(insert)?;
-    let width = statement.parameter_count();
     for row in rows {
-        // SQLite keeps a binding until it is replaced: a short row would take the previous row's values.
-        assert_eq!(row.len(), width, "every staged row binds every placeholder");
-        for (index, param) in row.iter().enumerate() {
-            match param {
-                Param::Text(text) => statement.raw_bind_parameter(index + 1, &**text)?,
-                Param::OptText(text) => statement.raw_bind_parameter(index + 1, text.as_deref())?,
-                Param::Int(value) => statement.raw_bind_parameter(index + 1, value)?,
-            }
-        }
+        bind_row(&mut statement, row)?;
         statement.raw_execute()?;
+    }
+    Ok(())
+}
+
+/// Binds `row` to every placeholder of `statement`, in order.
+fn bind_row(statement: &mut rusqlite::Statement<'_>, row: &[Param<'_>]) -> Result<(), rusqlite::Error> {
+    // SQLite keeps a binding until it is replaced: a short row would take the previous row's values.
+    assert_eq!(row.len(), statement.parameter_count(), "every row binds every placeholder");
+    for (index, param) in row.iter().enumerate() {
+        match param {
+            Param::Text(text) => statement.raw_bind_parameter(index + 1, &**text)?,
+            Param::OptText(text) => statement.raw_bind_parameter(index + 1, text.as_deref())?,
+            Param::Int(value) => statement.raw_bind_parameter(index + 1, value)?,
+        }
     }
     Ok(())
 }
@@ -664,6 +734,14 @@ impl DbRow {
         self.get(column)
     }
 
+    /// A non-null text column, as sqlx reports a failure to decode it.
+    fn sqlx_text(&self, column: &str) -> Result<String, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(row) => row.try_get(column),
+            DbRow::Pg(row) => row.try_get(column),
+        }
+    }
+
     /// A nullable text column.
     pub(crate) fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
         self.get(column)
@@ -718,12 +796,14 @@ impl<'a> Sql<'a> {
 mod tests {
     use sqlx::Connection;
 
-    use super::{Param, RawSqliteError, SqliteConnection, sqlite_placeholders, stage_through_handle, values_list};
+    use super::{
+        Param, RawSqliteError, SqliteConnection, sqlite_placeholders, stage_through, values_list, with_raw_connection,
+    };
 
     /// Stages `rows` through the raw handle of `conn` with `insert`, as sqlx would report the error.
     async fn stage(conn: &mut SqliteConnection, insert: &str, rows: &[Vec<Param<'_>>]) -> Result<(), sqlx::Error> {
         let mut handle = conn.lock_handle().await.expect("lock the handle");
-        stage_through_handle(&mut handle, insert, rows).map_err(RawSqliteError::into_sqlx)
+        with_raw_connection(&mut handle, |raw| stage_through(raw, insert, rows)).map_err(RawSqliteError::into_sqlx)
     }
 
     #[tokio::test]

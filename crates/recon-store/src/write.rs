@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::codec::{check_decimal, count_to_db, date, instant, is_decimal, not_decimal, to_json};
-use crate::db::{Conn, DbRow, Param, Sql, Upsert};
+use crate::db::{Conn, Param, Sql, Upsert};
 use crate::error::StoreError;
 use crate::hooks::TestHooks;
 use crate::model::{
@@ -310,11 +310,6 @@ async fn insert_kpi_rows(conn: &mut Conn<'_>, run_id: &str, rows: &[KpiRow]) -> 
 
 // ---------------------------------------------------------------- matches
 
-/// The prior `status` of each stored row [`Conn::upsert_batched_reporting`] reported, by id.
-fn statuses(stored: &[DbRow]) -> Result<HashMap<String, String>, StoreError> {
-    stored.iter().map(|row| Ok((row.text("id")?, row.text("status")?))).collect()
-}
-
 /// Matches written per round of [`upsert_matches`]: a round upserts its rows (reading the prior
 /// statuses of those already stored), then inserts its new items, before the next round builds anything. Memory
 /// holds one round's parameters (tens of megabytes), not the run's (a million matches as
@@ -438,30 +433,28 @@ async fn upsert_matches<M: MatchSource>(
     let created_at = instant(header.finished_at);
     // Rows go in primary-key order (`order`, by `validate_run`): ids are hashes, and random-order
     // inserts into a B-tree touch a different page per row; sorted, they append to the same few pages.
-    let upsert = Upsert { head: HEAD, tail: TAIL, table: "matches", key: "match_id", columns: "status" };
-    for indexes in order.chunks(MATCHES_PER_ROUND) {
-        // The round's rows are mapped now, on every core, and freed before the next round's: the
-        // run's rows are never all held at once. Their texts, allocated together, are also what
-        // the staging reads one after another.
-        let mapped: Vec<Result<Cow<'_, MatchWrite>, String>> =
-            indexes.par_iter().map(|&index| matches.row(index)).collect();
-        let mut round = Vec::with_capacity(mapped.len());
-        for (&index, row) in indexes.iter().zip(mapped) {
-            let match_id = matches.match_id(index);
-            let row =
-                row.map_err(|reason| StoreError::invalid(OP, format!("run {run_id}, match {match_id}"), reason))?;
-            check_match(run_id, match_id, &row)?;
-            round.push(row);
-        }
+    let upsert = Upsert { head: HEAD, tail: TAIL, table: "matches", key: "match_id", column: "status" };
+    // Each round's rows are mapped just before it is written and freed after: the run's rows are
+    // never all held at once. On SQLite the next round's are mapped on one core while SQLite writes
+    // this one on the other (see `Conn::upsert_batched_reporting`); elsewhere, on every core.
+    let overlapped = conn.is_sqlite();
+    let rounds: Vec<&[usize]> = order.chunks(MATCHES_PER_ROUND).collect();
+    let mut next = rounds.first().map(|indexes| map_matches(run_id, matches, indexes, true));
+    for number in 0..rounds.len() {
+        let round = next.take().expect("a round is mapped before it is written")?;
         // The parameters borrow the round's texts: a vector of a dozen values each, built on every core.
         let rows: Vec<Vec<Param>> = round.par_iter().map(|m| match_row(m)).collect();
         let shared =
             vec![MatchStatus::Active.as_str().into(), run_id.into(), run_id.into(), created_at.as_str().into()];
-        let stored = conn
-            .upsert_batched_reporting(upsert, shared, rows)
+        let following = rounds.get(number + 1);
+        let (stored, mapped) = conn
+            .upsert_batched_reporting(upsert, shared, rows, || {
+                following.map(|indexes| map_matches(run_id, matches, indexes, !overlapped))
+            })
             .await
             .map_err(StoreError::db("write_run: upsert matches", run_id))?;
-        let existing = statuses(&stored)?;
+        next = mapped;
+        let existing: HashMap<String, String> = stored.into_iter().collect();
         let mut new_items = Vec::new();
         for m in &round {
             match existing.get(&m.match_id).map(String::as_str) {
@@ -484,6 +477,29 @@ async fn upsert_matches<M: MatchSource>(
             .map_err(StoreError::db("write_run: insert match_items", run_id))?;
     }
     Ok(())
+}
+
+/// The rows of the matches at `indexes`, mapped by their source (on every core if `on_all_cores`)
+/// and checked ([`check_match`]); the first failure in `indexes`' order is the one reported.
+fn map_matches<'m, M: MatchSource>(
+    run_id: &str,
+    matches: &'m M,
+    indexes: &[usize],
+    on_all_cores: bool,
+) -> Result<Vec<Cow<'m, MatchWrite>>, StoreError> {
+    let mapped: Vec<Result<Cow<'m, MatchWrite>, String>> = if on_all_cores {
+        indexes.par_iter().map(|&index| matches.row(index)).collect()
+    } else {
+        indexes.iter().map(|&index| matches.row(index)).collect()
+    };
+    let mut round = Vec::with_capacity(mapped.len());
+    for (&index, row) in indexes.iter().zip(mapped) {
+        let match_id = matches.match_id(index);
+        let row = row.map_err(|reason| StoreError::invalid(OP, format!("run {run_id}, match {match_id}"), reason))?;
+        check_match(run_id, match_id, &row)?;
+        round.push(row);
+    }
+    Ok(round)
 }
 
 /// The values of one `matches` row that differ from row to row, in `upsert_matches`' order.
@@ -580,10 +596,10 @@ async fn supersede_matches(
 /// a gigabyte.
 const CASES_PER_ROUND: usize = 16_384;
 
-async fn upsert_cases(
+async fn upsert_cases<'r>(
     conn: &mut Conn<'_>,
-    header: &RunHeader,
-    sorted: &[&CaseWrite],
+    header: &'r RunHeader,
+    sorted: &[&'r CaseWrite],
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
     const HEAD: &str = "INSERT INTO cases (case_id, kind, status, account, business_date, amount, currency, \
@@ -598,19 +614,31 @@ async fn upsert_cases(
         prevention = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.prevention END";
     let run_id = header.run_id.as_str();
     // In id order (`sorted`, by `validate_run`), as the matches.
-    let upsert = Upsert { head: HEAD, tail: TAIL, table: "cases", key: "case_id", columns: "status" };
-    for round in sorted.chunks(CASES_PER_ROUND) {
-        // A case's row carries its evidence and external ids as JSON: built on every core while
-        // SQLite's worker thread waits for them.
-        let rows = round.par_iter().map(|c| case_row(header, c)).collect::<Result<Vec<_>, StoreError>>()?;
-        let stored = conn
-            .upsert_batched_reporting(upsert, Vec::new(), rows)
+    let upsert = Upsert { head: HEAD, tail: TAIL, table: "cases", key: "case_id", column: "status" };
+    // A case's row carries its evidence and external ids as JSON: the first round's are built on
+    // every core, each next round's while SQLite writes the one before, as for the matches.
+    let rounds: Vec<&[&CaseWrite]> = sorted.chunks(CASES_PER_ROUND).collect();
+    let case_rows = |round: &[&'r CaseWrite], on_all_cores: bool| -> Result<Vec<Vec<Param<'r>>>, StoreError> {
+        if on_all_cores {
+            round.par_iter().map(|c| case_row(header, c)).collect()
+        } else {
+            round.iter().map(|c| case_row(header, c)).collect()
+        }
+    };
+    let overlapped = conn.is_sqlite();
+    let mut next = rounds.first().map(|round| case_rows(round, true));
+    for (number, round) in rounds.iter().enumerate() {
+        let rows = next.take().expect("a round's rows are built before it is written")?;
+        let following = rounds.get(number + 1);
+        let (stored, built) = conn
+            .upsert_batched_reporting(upsert, Vec::new(), rows, || following.map(|round| case_rows(round, !overlapped)))
             .await
             .map_err(StoreError::db("write_run: upsert cases", run_id))?;
-        let existing = statuses(&stored)?;
+        next = built;
+        let existing: HashMap<String, String> = stored.into_iter().collect();
         let mut new_items = Vec::new();
         let mut events = Vec::with_capacity(round.len());
-        for c in round {
+        for c in *round {
             let event = case_event(existing.get(&c.case_id).map(String::as_str), summary);
             if event == CaseEventKind::Opened {
                 new_items.extend(case_item_rows(c));
