@@ -273,8 +273,10 @@ impl Conn<'_> {
     /// 4-5 s of matches upsert) and the rows moved into the table, all through SQLite's own API on
     /// the locked connection, on the caller's thread, while `meanwhile` runs on a thread of its own:
     /// the caller prepares its next batch there (`upsert_matches` maps its next round of rows) while
-    /// SQLite writes this one. Elsewhere the ids are looked up as [`Conn::fetch_where_in`] does and
-    /// the rows inserted, after `meanwhile`.
+    /// SQLite writes this one. The caller's thread is blocked meanwhile (about 0.1-0.3 s for a round
+    /// of 65,536 matches), where sqlx's statements would have run on its worker thread with the
+    /// caller's waiting for them anyway. Elsewhere the ids are looked up as
+    /// [`Conn::fetch_where_in`] does and the rows inserted, after `meanwhile`.
     pub(crate) async fn upsert_batched_reporting<T: Send>(
         &mut self,
         upsert: Upsert<'_>,

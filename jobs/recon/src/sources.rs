@@ -118,13 +118,30 @@ impl Sources {
             let tally = if counterpart { COUNTERPART + place as u8 } else { place as u8 };
             Verdict { keep: place != Place::Outside && !counterpart, tally }
         };
-        let (statements, statements_input) = match &self.statements {
-            Input::File(path) => read_statement_file(settings, path, &judge_statement)?,
-            Input::Postgres(database) => read_neon(database, settings, context, &judge_statement).await?,
-        };
-        let (moves, moves_input) = match &self.moves {
-            Input::File(path) => read_move_file(settings, path, &judge_move)?,
-            Input::Postgres(database) => read_odoo(database, settings, context, &judge_move).await?,
+        let ((statements, statements_input), (moves, moves_input)) = match (&self.statements, &self.moves) {
+            // Two files are read at once: one file's read keeps about one core of two busy (its
+            // stages wait on one another), and the other's fills the rest (BENCHMARKS.md,
+            // fourteenth session). A failure of the statement file is reported first, as when
+            // the files were read one after the other.
+            (Input::File(statements), Input::File(moves)) => {
+                let (statements, moves) = std::thread::scope(|scope| {
+                    let moves = scope.spawn(|| read_move_file(settings, moves, &judge_move));
+                    let statements = read_statement_file(settings, statements, &judge_statement);
+                    (statements, moves.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                });
+                (statements?, moves?)
+            }
+            _ => {
+                let statements = match &self.statements {
+                    Input::File(path) => read_statement_file(settings, path, &judge_statement)?,
+                    Input::Postgres(database) => read_neon(database, settings, context, &judge_statement).await?,
+                };
+                let moves = match &self.moves {
+                    Input::File(path) => read_move_file(settings, path, &judge_move)?,
+                    Input::Postgres(database) => read_odoo(database, settings, context, &judge_move).await?,
+                };
+                (statements, moves)
+            }
         };
         let statement_counts = SideCounts::from_places(Place::ALL.map(|place| statements.tally(place as u8)));
         let move_counts = SideCounts::from_places(

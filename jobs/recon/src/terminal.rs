@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 
 /// A text table: a header and rows, columns aligned; numeric columns right-aligned.
@@ -101,12 +102,14 @@ pub fn percent(rate: Option<Decimal>) -> String {
 }
 
 /// A spinner counting rows on stderr, drawn only when stderr is a terminal (hidden otherwise, so logs
-/// and pipes stay clean).
+/// and pipes stay clean). Spinners live on one line each: the two inputs are read at once.
 pub fn progress(message: &'static str) -> ProgressBar {
+    static SPINNERS: OnceLock<MultiProgress> = OnceLock::new();
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let spinners = SPINNERS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    let bar = spinners.add(ProgressBar::no_length());
     let style = ProgressStyle::with_template("{spinner} {msg}: {human_pos} rows ({per_sec})")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
