@@ -414,8 +414,7 @@ async fn insert_from_stage(
 /// [`with_raw_connection`]): one prepared single-row `INSERT`, each value bound from the caller's
 /// rows without a copy on the Rust side (SQLite copies each text) and the statement stepped and
 /// reset per row. Unlike sqlx's statements, which run on its worker thread, this loop runs on the
-/// caller's: a round of 65,536 matches blocks it for some tens of milliseconds, as building the
-/// round's rows on every core already does. Through sqlx, each 256-row statement travelled to
+/// caller's: 65,536 rows block it for some tens of milliseconds. Through sqlx, each 256-row statement travelled to
 /// its worker thread with its values copied into sqlx's arguments; staging took 2.1 s of a 1 M
 /// run's write that way and 1.0 s this way.
 async fn stage_rows(
@@ -482,7 +481,7 @@ fn bind_row(statement: &mut rusqlite::Statement<'_>, row: &[Param<'_>]) -> Resul
     Ok(())
 }
 
-/// An error of SQLite's own API (see [`stage_rows`]), as sqlx reports database errors: the message
+/// An error of SQLite's own API (see [`with_raw_connection`]), as sqlx reports database errors: the message
 /// and SQLite's extended result code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -499,7 +498,7 @@ impl RawSqliteError {
     /// SQLite (a misuse of its API) becomes a protocol error.
     fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
         let rusqlite::Error::SqliteFailure(failure, _) = &error else {
-            return sqlx::Error::Protocol(format!("staging rows through SQLite's API: {error}"));
+            return sqlx::Error::Protocol(format!("writing rows through SQLite's API: {error}"));
         };
         let (extended_code, code) = (failure.extended_code, failure.extended_code.to_string());
         sqlx::Error::Database(Box::new(RawSqliteError { message: error.to_string(), extended_code, code }))
@@ -799,7 +798,8 @@ mod tests {
     use sqlx::Connection;
 
     use super::{
-        Param, RawSqliteError, SqliteConnection, sqlite_placeholders, stage_through, values_list, with_raw_connection,
+        Conn, Param, RawSqliteError, SqliteConnection, Upsert, sqlite_placeholders, stage_through, values_list,
+        with_raw_connection,
     };
 
     /// Stages `rows` through the raw handle of `conn` with `insert`, as sqlx would report the error.
@@ -826,6 +826,47 @@ mod tests {
         let sqlx::Error::Database(error) = error else { panic!("a database error: {error:?}") };
         assert_eq!(error.kind(), sqlx::error::ErrorKind::Other);
         assert!(error.message().contains("no such table: nowhere"), "{}", error.message());
+    }
+
+    #[tokio::test]
+    async fn a_failed_round_through_sqlites_api_leaves_the_connection_usable() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.expect("in-memory SQLite");
+        let table = "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL CHECK (v >= 0), s TEXT NOT NULL)";
+        sqlx::query(table).execute(&mut conn).await.expect("table");
+        let upsert = Upsert {
+            head: "INSERT INTO t (k, v, s)",
+            tail: "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            table: "t",
+            key: "k",
+            column: "s",
+        };
+        let row = |k: &'static str, v: i64| vec![Param::from(k), Param::Int(v)];
+        // The `INSERT ... SELECT` fails on its second row: an error as sqlx reports it, no row
+        // written, and `meanwhile` ran all the same.
+        let failed = Conn::Sqlite(&mut conn)
+            .upsert_batched_reporting(upsert, vec![Param::from("new")], vec![row("a", 1), row("b", -1)], || 7)
+            .await
+            .expect_err("a CHECK constraint");
+        let sqlx::Error::Database(error) = failed else { panic!("a database error: {failed:?}") };
+        assert_eq!(error.kind(), sqlx::error::ErrorKind::CheckViolation);
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut conn).await.expect("count");
+        assert_eq!(count, 0);
+        // The next round finds its staging table emptied and reports the rows stored before it.
+        let (stored, ran) = Conn::Sqlite(&mut conn)
+            .upsert_batched_reporting(upsert, vec![Param::from("new")], vec![row("a", 1)], || 7)
+            .await
+            .expect("first round");
+        assert_eq!((stored, ran), (Vec::new(), 7));
+        let (stored, _) = Conn::Sqlite(&mut conn)
+            .upsert_batched_reporting(upsert, vec![Param::from("again")], vec![row("a", 2), row("c", 3)], || ())
+            .await
+            .expect("second round");
+        assert_eq!(stored, vec![("a".to_owned(), "new".to_owned())]);
+        let rows: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT k, v, s FROM t ORDER BY k").fetch_all(&mut conn).await.expect("rows");
+        assert_eq!(rows, [("a".to_owned(), 2, "new".to_owned()), ("c".to_owned(), 3, "again".to_owned())]);
+        // Every statement prepared through SQLite's API was finalized: the connection closes cleanly.
+        conn.close().await.expect("close");
     }
 
     #[test]

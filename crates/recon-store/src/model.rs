@@ -503,7 +503,11 @@ pub struct QuarantineRow {
 /// `Vec<MatchWrite>` is a source of rows already mapped.
 ///
 /// The store asks for rows on every core (hence `Sync`), and asks again for all of them when a
-/// transient fault makes the caller retry the whole write.
+/// transient fault makes the caller retry the whole write. A row the source cannot give, or one
+/// that fails the store's checks, is an [`StoreError::InvalidInput`] naming the match; since rows
+/// are mapped inside the transaction, the rounds before it are rolled back with everything else.
+/// On PostgreSQL each round is mapped (on every core) before its statements, inside the open
+/// transaction; on SQLite while the round before is written (see `Conn::upsert_batched_reporting`).
 pub trait MatchSource: Sync {
     /// How many matches.
     fn count(&self) -> usize;

@@ -424,30 +424,47 @@ fn estimated_rows(file_len: u64, rows: usize, text_len: usize) -> usize {
     usize::try_from(estimate.min(MAX_RESERVED_ROWS)).unwrap_or(usize::MAX)
 }
 
-/// Reads statement lines from a `.csv`, `.parquet` or `.pq` file, kept and counted as `judge` says.
+/// A read given up because `stop` was set: the other input's read failed, and its error is the one
+/// reported (see `Sources::read`).
+#[derive(Debug)]
+pub struct ReadStopped;
+
+impl std::fmt::Display for ReadStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("read stopped: the other input could not be read")
+    }
+}
+
+impl std::error::Error for ReadStopped {}
+
+/// Reads statement lines from a `.csv`, `.parquet` or `.pq` file, kept and counted as `judge` says;
+/// gives up with [`ReadStopped`] once `stop` is set.
 pub fn read_statements(
     path: &Path,
     source: &StatementSourceSettings,
     zone: Tz,
     progress: &ProgressBar,
     judge: Judge<'_, StatementLine>,
+    stop: &AtomicBool,
 ) -> Result<Loaded<StatementLine>> {
     let mut typer = Typer::new(&source.name, &source.layout, judge);
-    read_file::<RawStatementLine, _>(path, &source.layout, &source.name, progress, &mut typer, &|raw| {
+    read_file::<RawStatementLine, _>(path, &source.layout, &source.name, progress, &mut typer, stop, &|raw| {
         type_statement(raw, source, zone)
     })?;
     Ok(typer.finish())
 }
 
-/// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file, kept and counted as `judge` says.
+/// Reads Odoo journal items from a `.csv`, `.parquet` or `.pq` file, kept and counted as `judge` says;
+/// gives up with [`ReadStopped`] once `stop` is set.
 pub fn read_moves(
     path: &Path,
     source: &MoveSourceSettings,
     progress: &ProgressBar,
     judge: Judge<'_, MoveLine>,
+    stop: &AtomicBool,
 ) -> Result<Loaded<MoveLine>> {
     let mut typer = Typer::new(&source.name, &source.layout, judge);
-    read_file::<RawMoveLine, _>(path, &source.layout, &source.name, progress, &mut typer, &|raw| {
+    read_file::<RawMoveLine, _>(path, &source.layout, &source.name, progress, &mut typer, stop, &|raw| {
         type_move(raw, source)
     })?;
     Ok(typer.finish())
@@ -459,13 +476,15 @@ pub fn read_moves(
 ///
 /// CSV is read on its own thread in chunks of [`CHUNK_ROWS`] records, typed and judged in parallel
 /// (rayon) on another while the chunk before is accepted; records reach `typer` in file order, so line numbers,
-/// bad rows and the choice of the first of two equal ids do not depend on the thread count.
+/// bad rows and the choice of the first of two equal ids do not depend on the thread count. Once
+/// `stop` is set no further chunk is parsed, and the read ends with [`ReadStopped`].
 fn read_file<T: Record, L: Identified + Send>(
     path: &Path,
     layout: &Layout,
     source: &str,
     progress: &ProgressBar,
     typer: &mut Typer<'_, '_, L>,
+    stop: &AtomicBool,
     typed: &(dyn Fn(&dyn Fields) -> Result<L, FieldError> + Sync),
 ) -> Result<()> {
     let fatal = |error: &recon_io::Error| bad_input(format!("cannot read {source} input: {error}"));
@@ -482,7 +501,7 @@ fn read_file<T: Record, L: Identified + Send>(
                 // Chunks accepted go back to the parsing thread to be read into again.
                 let (recycle_sender, recycled) = std::sync::mpsc::sync_channel::<recon_io::CsvChunk>(4);
                 scope.spawn(move || {
-                    loop {
+                    while !stop.load(Ordering::Relaxed) {
                         recycled.try_iter().for_each(|chunk| records.recycle(chunk));
                         let Some(chunk) = records.next_chunk(CHUNK_ROWS) else { break };
                         if sender.send(chunk).is_err() {
@@ -535,6 +554,9 @@ fn read_file<T: Record, L: Identified + Send>(
             .map_err(|e| fatal(&e))?;
         }
         _ => return Err(bad_input(format!("{}: unsupported input format", path.display()))),
+    }
+    if stop.load(Ordering::Relaxed) {
+        return Err(ReadStopped.into());
     }
     Ok(())
 }

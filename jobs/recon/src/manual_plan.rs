@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
@@ -48,8 +49,9 @@ pub struct Inputs {
 
 /// Reads both inputs. A manual run reads clean inputs: any bad row refuses it (exit 2).
 pub fn read_inputs(settings: &Settings, statements_path: &Path, moves_path: &Path) -> Result<Inputs> {
-    let (statements, statements_input) = read_statement_file(settings, statements_path, &input::keep_all)?;
-    let (moves, moves_input) = read_move_file(settings, moves_path, &input::keep_all)?;
+    let (statements, statements_input) =
+        read_statement_file(settings, statements_path, &input::keep_all, &AtomicBool::new(false))?;
+    let (moves, moves_input) = read_move_file(settings, moves_path, &input::keep_all, &AtomicBool::new(false))?;
     let bad_rows: Vec<&BadRow> = statements.bad_rows.iter().chain(&moves.bad_rows).collect();
     if !bad_rows.is_empty() {
         let mut message = format!("{} bad input row(s); a manual run reads clean inputs:", bad_rows.len());

@@ -123,21 +123,31 @@ impl Sources {
             // stages wait on one another), and the other's fills the rest (BENCHMARKS.md,
             // fourteenth session). A failure of the statement file is reported first, as when
             // the files were read one after the other.
+            // A failure of either read stops the other, so a bad first line is reported at once.
             (Input::File(statements), Input::File(moves)) => {
+                let stop = AtomicBool::new(false);
                 let (statements, moves) = std::thread::scope(|scope| {
-                    let moves = scope.spawn(|| read_move_file(settings, moves, &judge_move));
-                    let statements = read_statement_file(settings, statements, &judge_statement);
+                    let moves =
+                        scope.spawn(|| stop_on_failure(read_move_file(settings, moves, &judge_move, &stop), &stop));
+                    let statements =
+                        stop_on_failure(read_statement_file(settings, statements, &judge_statement, &stop), &stop);
                     (statements, moves.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
                 });
-                (statements?, moves?)
+                match (statements, moves) {
+                    (Ok(statements), Ok(moves)) => (statements, moves),
+                    // A read that only stopped because the other failed is not what went wrong.
+                    (Err(error), _) if !error.is::<input::ReadStopped>() => return Err(error),
+                    (_, Err(error)) | (Err(error), Ok(_)) => return Err(error),
+                }
             }
             _ => {
+                let never = AtomicBool::new(false);
                 let statements = match &self.statements {
-                    Input::File(path) => read_statement_file(settings, path, &judge_statement)?,
+                    Input::File(path) => read_statement_file(settings, path, &judge_statement, &never)?,
                     Input::Postgres(database) => read_neon(database, settings, context, &judge_statement).await?,
                 };
                 let moves = match &self.moves {
-                    Input::File(path) => read_move_file(settings, path, &judge_move)?,
+                    Input::File(path) => read_move_file(settings, path, &judge_move, &never)?,
                     Input::Postgres(database) => read_odoo(database, settings, context, &judge_move).await?,
                 };
                 (statements, moves)
@@ -157,6 +167,14 @@ impl Sources {
             run_inputs: vec![statements_input, moves_input],
         })
     }
+}
+
+/// `read`, setting `stop` if it failed.
+fn stop_on_failure<T>(read: Result<T>, stop: &AtomicBool) -> Result<T> {
+    if read.is_err() {
+        stop.store(true, Ordering::Relaxed);
+    }
+    read
 }
 
 /// The tallies of Odoo counterpart lines start here, after the places: `COUNTERPART + place` counts
@@ -264,26 +282,30 @@ fn source_error(source: &str, what: &str, error: &recon_postgres::Error) -> anyh
 }
 
 /// Reads a NEON statement file with the source's layout and formats in the run's zone, keeping lines
-/// as `judge` says, and hashes it meanwhile ([`read_and_hash`]).
+/// as `judge` says, and hashes it meanwhile ([`read_and_hash`]); gives up once `stop` is set
+/// ([`input::ReadStopped`]).
 pub fn read_statement_file(
     settings: &Settings,
     path: &Path,
     judge: Judge<'_, StatementLine>,
+    stop: &AtomicBool,
 ) -> Result<(Loaded<StatementLine>, RunInput)> {
     read_and_hash(&settings.statements.name, path, "reading statement lines", |progress| {
-        input::read_statements(path, &settings.statements, settings.zone, progress, judge)
+        input::read_statements(path, &settings.statements, settings.zone, progress, judge, stop)
     })
 }
 
 /// Reads an Odoo journal item file with the source's layout and formats, keeping lines as `judge`
-/// says, and hashes it meanwhile ([`read_and_hash`]).
+/// says, and hashes it meanwhile ([`read_and_hash`]); gives up once `stop` is set
+/// ([`input::ReadStopped`]).
 pub fn read_move_file(
     settings: &Settings,
     path: &Path,
     judge: Judge<'_, MoveLine>,
+    stop: &AtomicBool,
 ) -> Result<(Loaded<MoveLine>, RunInput)> {
     read_and_hash(&settings.moves.name, path, "reading Odoo lines", |progress| {
-        input::read_moves(path, &settings.moves, progress, judge)
+        input::read_moves(path, &settings.moves, progress, judge, stop)
     })
 }
 

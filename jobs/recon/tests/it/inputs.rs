@@ -98,6 +98,25 @@ fn missing_column_is_bad_input() {
     assert!(workspace.contents().is_empty());
 }
 
+#[test]
+fn a_bad_file_is_reported_whichever_of_the_two_failed() {
+    // The two files are read at once, and a failure of either stops the other: what is reported is
+    // the failure itself (the statement file's when both fail), never the read it stopped.
+    let workspace = Workspace::new();
+    let statements = edited_copy(&workspace, "neon_statement_lines.csv", "id,", "amount", "importe");
+    let moves = edited_copy(&workspace, "odoo_move_lines.csv", "id,", "debit", "debe");
+    let cases = [
+        (&statements, &moves, "column \"amount\" (for field `amount`) is not in the header"),
+        (&demo("neon_statement_lines.csv"), &moves, "column \"debit\" (for field `debit`) is not in the header"),
+    ];
+    for (statements, moves, expected) in cases {
+        let ran = run(&mut workspace.run_command(statements, moves, &[])).expect_code(2);
+        assert!(ran.stderr.contains(expected), "{expected:?} not in:\n{}", ran.stderr);
+        assert!(!ran.stderr.contains("read stopped"), "{}", ran.stderr);
+    }
+    assert!(workspace.contents().is_empty());
+}
+
 /// The Parquet copies of the demo hold the same rows as the CSV files. `RECON_UPDATE_DEMO=1` rewrites
 /// them from the CSV files.
 #[test]
