@@ -313,8 +313,9 @@ async fn insert_kpi_rows(conn: &mut Conn<'_>, run_id: &str, rows: &[KpiRow]) -> 
 /// Matches written per round of [`upsert_matches`]: a round upserts its rows (reading the prior
 /// statuses of those already stored), then inserts its new items; the next round's rows are mapped
 /// meanwhile, and nothing of the round after. Memory holds two rounds' rows and one round's
-/// parameters (tens of megabytes), not the run's (a million matches as parameters were gigabytes). On SQLite a round is one `INSERT ... SELECT` from a staging
-/// table (see `Conn::upsert_batched_reporting`), and every such statement copies the index pages it
+/// parameters (tens of megabytes), not the run's (a million matches as parameters were
+/// gigabytes). On SQLite a round is one `INSERT ... SELECT` from a staging table (see
+/// `Conn::upsert_batched_reporting`), and every such statement copies the index pages it
 /// touches into its statement journal, so fewer, bigger rounds write faster: `store-write` at
 /// 885 k matches upserted them in 24-27 s in rounds of 8,192 and 21-24 s in rounds of 65,536
 /// (first write; 20 s and 15-20 s for the second).

@@ -329,8 +329,8 @@ fn reconcile_inputs(
 
 /// The run's matches as the store reads them (`MatchSource`): the core's own, each mapped to its
 /// row only when the store writes its round. A row takes about twice a core match's memory (700
-/// against 300 bytes), and the 10 M night's rows, all mapped before the write, held 6.8 GB through
-/// it (BENCHMARKS.md, fourteenth session).
+/// against 300 bytes): with the 10 M night's rows all mapped before the write, the write held
+/// 9.7-10.6 GB; with the core's matches, 6.1-7.2 GB (BENCHMARKS.md, fourteenth session).
 pub struct RunMatches(Vec<recon_core::matching::Match>);
 
 impl MatchSource for RunMatches {

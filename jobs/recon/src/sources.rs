@@ -121,9 +121,9 @@ impl Sources {
         let ((statements, statements_input), (moves, moves_input)) = match (&self.statements, &self.moves) {
             // Two files are read at once: one file's read keeps about one core of two busy (its
             // stages wait on one another), and the other's fills the rest (BENCHMARKS.md,
-            // fourteenth session). A failure of the statement file is reported first, as when
-            // the files were read one after the other.
-            // A failure of either read stops the other, so a bad first line is reported at once.
+            // fourteenth session). A failure of either read stops the other, so a bad first line
+            // is reported at once; the statement file's failure is reported first, as when the
+            // files were read one after the other.
             (Input::File(statements), Input::File(moves)) => {
                 let stop = AtomicBool::new(false);
                 let (statements, moves) = std::thread::scope(|scope| {
