@@ -89,7 +89,12 @@ pub(crate) fn check_decimal(value: &str, operation: &'static str, context: &str)
 
 /// The error for a `value` that is not a plain decimal string.
 pub(crate) fn not_decimal(value: &str, operation: &'static str, context: &str) -> StoreError {
-    StoreError::invalid(operation, context, format!("{value:?} is not a decimal string such as \"1234.50\""))
+    StoreError::invalid(operation, context, not_decimal_reason(value))
+}
+
+/// Why `value` is refused as an amount: it is not a plain decimal string.
+pub(crate) fn not_decimal_reason(value: &str) -> String {
+    format!("{value:?} is not a decimal string such as \"1234.50\"")
 }
 
 /// A [`StoreError::Corrupt`].

@@ -44,8 +44,8 @@ pub use manual::{
 };
 pub use model::{
     AppliedMigration, CaseClosure, CaseDetail, CaseEvent, CaseEventKind, CaseFilter, CaseItemRef, CaseRecord,
-    CaseResolution, CaseStatus, CaseWrite, ItemRef, ItemSide, JsonText, KpiRecord, KpiRow, MatchFilter, MatchRecord,
-    MatchReview, MatchSource, MatchStatus, MatchWrite, QuarantineRow, RunFilter, RunHeader, RunInput, RunKpi, RunMode,
-    RunRecord, RunScope, RunStatus, RunWrite, RunWriteSummary,
+    CaseResolution, CaseStatus, CaseWrite, ItemRef, ItemSide, JsonText, KeyedRow, KpiRecord, KpiRow, MatchFilter,
+    MatchRecord, MatchReview, MatchStatus, MatchWrite, QuarantineRow, RowSource, RunFilter, RunHeader, RunInput,
+    RunKpi, RunMode, RunRecord, RunScope, RunStatus, RunWrite, RunWriteSummary,
 };
 pub use store::{DEFAULT_APPLICATION_NAME, Store, check_lock_endpoint, pg_connect_options, redact_url};

@@ -495,48 +495,68 @@ pub struct QuarantineRow {
     pub raw: String,
 }
 
-/// Where [`crate::Store::write_run`] reads a run's matches from: counted and named up front (the
-/// ids are checked for repeats and sorted before anything is written), each mapped to its row only
-/// when its round is written. A night's rows take hundreds of bytes a match (6.8 GB for the 10 M
-/// night's 9.7 M matches, BENCHMARKS.md), so a caller holding its matches in a smaller form of its
-/// own maps them here, a round at a time, instead of holding every row for the whole write. A
-/// `Vec<MatchWrite>` is a source of rows already mapped.
+/// A row [`crate::Store::write_run`] writes under an id of the caller's: a match or a case.
+pub trait KeyedRow: Clone + Send + Sync {
+    /// The row's id (`match_id`, `case_id`).
+    fn id(&self) -> &str;
+}
+
+impl KeyedRow for MatchWrite {
+    fn id(&self) -> &str {
+        &self.match_id
+    }
+}
+
+impl KeyedRow for CaseWrite {
+    fn id(&self) -> &str {
+        &self.case_id
+    }
+}
+
+/// Where [`crate::Store::write_run`] reads a run's matches or cases from: counted and named up
+/// front (the ids are checked for repeats and sorted before anything is written), each mapped to
+/// its row only when its round is written. A night's rows take hundreds of bytes a match and about
+/// two kilobytes a case, so a caller holding its matches and cases in a smaller form of its own
+/// maps them here, a round at a time, instead of holding every row for the whole write (the 10 M
+/// night's write held 9.7-10.6 GB with its matches all mapped, 6.1-7.2 GB without; BENCHMARKS.md).
+/// A `Vec` of rows is a source of rows already mapped.
 ///
 /// The store asks for rows on every core (hence `Sync`), and asks again for all of them when a
 /// transient fault makes the caller retry the whole write. A row the source cannot give, or one
-/// that fails the store's checks, is an [`StoreError::InvalidInput`] naming the match; since rows
-/// are mapped inside the transaction, the rounds before it are rolled back with everything else.
-/// On PostgreSQL each round is mapped (on every core) before its statements, inside the open
-/// transaction; on SQLite while the round before is written (see `Conn::upsert_batched_reporting`).
-pub trait MatchSource: Sync {
-    /// How many matches.
+/// that fails the store's checks, is an [`StoreError::InvalidInput`] naming the match or case;
+/// since rows are mapped inside the transaction, the rounds before it are rolled back with
+/// everything else. On PostgreSQL each round is mapped (on every core) before its statements,
+/// inside the open transaction; on SQLite while the round before is written (see
+/// `Conn::upsert_batched_reporting`).
+pub trait RowSource<R: KeyedRow>: Sync {
+    /// How many rows.
     fn count(&self) -> usize;
-    /// The id of the match at `index` (below [`MatchSource::count`]); its row must carry the same.
-    fn match_id(&self, index: usize) -> &str;
-    /// The row of the match at `index`, or why it cannot be written (the write then fails, naming
-    /// the match, and nothing of the run is stored).
-    fn row(&self, index: usize) -> Result<Cow<'_, MatchWrite>, String>;
+    /// The id of the row at `index` (below [`RowSource::count`]); the row must carry the same.
+    fn id(&self, index: usize) -> &str;
+    /// The row at `index`, or why it cannot be written (the write then fails, naming the row, and
+    /// nothing of the run is stored).
+    fn row(&self, index: usize) -> Result<Cow<'_, R>, String>;
 }
 
-impl MatchSource for Vec<MatchWrite> {
+impl<R: KeyedRow> RowSource<R> for Vec<R> {
     fn count(&self) -> usize {
         self.len()
     }
 
-    fn match_id(&self, index: usize) -> &str {
-        &self[index].match_id
+    fn id(&self, index: usize) -> &str {
+        self[index].id()
     }
 
-    fn row(&self, index: usize) -> Result<Cow<'_, MatchWrite>, String> {
+    fn row(&self, index: usize) -> Result<Cow<'_, R>, String> {
         Ok(Cow::Borrowed(&self[index]))
     }
 }
 
 /// Everything a successful run produced, written at once by [`crate::Store::write_run`]. Its
-/// matches are rows already mapped ([`MatchWrite`]) unless the caller gives another
-/// [`MatchSource`].
+/// matches and cases are rows already mapped ([`MatchWrite`], [`CaseWrite`]) unless the caller
+/// gives another [`RowSource`] for either.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunWrite<M = Vec<MatchWrite>> {
+pub struct RunWrite<M = Vec<MatchWrite>, C = Vec<CaseWrite>> {
     /// The run header (its scope bounds what is superseded and auto-resolved).
     pub header: RunHeader,
     /// Counts of the run (rows read, matched, ...), opaque JSON.
@@ -548,7 +568,7 @@ pub struct RunWrite<M = Vec<MatchWrite>> {
     /// Matches found.
     pub matches: M,
     /// Cases found.
-    pub cases: Vec<CaseWrite>,
+    pub cases: C,
     /// Bad input rows skipped.
     pub quarantine: Vec<QuarantineRow>,
 }

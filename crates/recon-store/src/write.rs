@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::codec::{check_decimal, count_to_db, date, instant, is_decimal, not_decimal, to_json};
+use crate::codec::{check_decimal, count_to_db, date, instant, is_decimal, not_decimal_reason, to_json};
 use crate::db::{Conn, Param, Sql, Upsert};
 use crate::error::StoreError;
 use crate::hooks::TestHooks;
 use crate::model::{
-    CaseEventKind, CaseStatus, CaseWrite, KpiRow, MatchSource, MatchStatus, MatchWrite, QuarantineRow, RunHeader,
-    RunKpi, RunStatus, RunWrite, RunWriteSummary,
+    CaseEventKind, CaseStatus, CaseWrite, KeyedRow, KpiRow, MatchStatus, MatchWrite, QuarantineRow, RowSource,
+    RunHeader, RunKpi, RunStatus, RunWrite, RunWriteSummary,
 };
 use crate::store::Store;
 
@@ -29,10 +29,14 @@ impl Store {
     /// Then every open in-scope case the run did not produce, all of whose items are in
     /// active matches, is resolved by the run. Every row carries `header.finished_at`.
     ///
-    /// Everything is checked before it is written: the header, the KPI, the cases and that no
-    /// match id repeats before the transaction begins; each match's row as its round is mapped
-    /// (see [`MatchSource`]), a failure rolling back the whole transaction.
-    pub async fn write_run<M: MatchSource>(&self, run: &RunWrite<M>) -> Result<RunWriteSummary, StoreError> {
+    /// Everything is checked before it is written: the header, the KPI and that no match id and
+    /// no case id repeats before the transaction begins; each match's and case's row as its round
+    /// is mapped (see [`RowSource`]), a failure rolling back the whole transaction.
+    pub async fn write_run<M, C>(&self, run: &RunWrite<M, C>) -> Result<RunWriteSummary, StoreError>
+    where
+        M: RowSource<MatchWrite>,
+        C: RowSource<CaseWrite>,
+    {
         let validated = validate_run(run)?;
         let run_id = run.header.run_id.as_str();
         let hooks = self.hooks.as_deref();
@@ -65,17 +69,17 @@ impl Store {
     }
 }
 
-pub(crate) async fn write_all<M: MatchSource>(
+pub(crate) async fn write_all<M: RowSource<MatchWrite>, C: RowSource<CaseWrite>>(
     conn: &mut Conn<'_>,
-    run: &Validated<'_, M>,
+    run: &Validated<'_, M, C>,
 ) -> Result<RunWriteSummary, StoreError> {
     write_all_with_hooks(conn, run, None).await
 }
 
 /// [`write_all`], pausing inside the transaction after the run row when `hooks` say so.
-async fn write_all_with_hooks<M: MatchSource>(
+async fn write_all_with_hooks<M: RowSource<MatchWrite>, C: RowSource<CaseWrite>>(
     conn: &mut Conn<'_>,
-    validated: &Validated<'_, M>,
+    validated: &Validated<'_, M, C>,
     hooks: Option<&TestHooks>,
 ) -> Result<RunWriteSummary, StoreError> {
     let run = validated.run;
@@ -103,7 +107,7 @@ async fn write_all_with_hooks<M: MatchSource>(
     summary.matches_superseded =
         supersede_matches(conn, header, active_before, &run.matches, &validated.match_order).await?;
     step.done("matches superseded");
-    upsert_cases(conn, header, &validated.cases_by_id, &mut summary).await?;
+    upsert_cases(conn, header, &run.cases, &validated.case_order, &mut summary).await?;
     step.done("cases upserted");
     summary.cases_resolved = auto_resolve_cases(conn, header).await?;
     step.done("cases auto-resolved");
@@ -134,16 +138,21 @@ impl<'a> Step<'a> {
 
 /// A run that passed [`validate_run`], with its matches and cases in id order (the order they are
 /// written in).
-pub(crate) struct Validated<'r, M> {
-    run: &'r RunWrite<M>,
-    /// Indexes of the run's matches (see [`MatchSource`]), in id order.
+pub(crate) struct Validated<'r, M, C> {
+    run: &'r RunWrite<M, C>,
+    /// Indexes of the run's matches (see [`RowSource`]), in id order.
     match_order: Vec<usize>,
-    cases_by_id: Vec<&'r CaseWrite>,
+    /// Indexes of the run's cases, in id order.
+    case_order: Vec<usize>,
 }
 
-/// Checks everything a run brings before anything is written, but each match's own row, which is
-/// checked as its round is mapped (see [`check_match`]).
-pub(crate) fn validate_run<M: MatchSource>(run: &RunWrite<M>) -> Result<Validated<'_, M>, StoreError> {
+/// Checks everything a run brings before anything is written, but each match's and case's own
+/// row, which is checked as its round is mapped (see [`map_rows`]).
+pub(crate) fn validate_run<M, C>(run: &RunWrite<M, C>) -> Result<Validated<'_, M, C>, StoreError>
+where
+    M: RowSource<MatchWrite>,
+    C: RowSource<CaseWrite>,
+{
     validate_header(&run.header, OP)?;
     let run_id = &run.header.run_id;
     for (name, rate) in [
@@ -158,12 +167,15 @@ pub(crate) fn validate_run<M: MatchSource>(run: &RunWrite<M>) -> Result<Validate
         check_decimal(&row.statement_amount, OP, &context)?;
         check_decimal(&row.matched_amount, OP, &context)?;
     }
-    let match_order = order_by_id(run.matches.count(), |index| run.matches.match_id(index)).map_err(|index| {
-        let context = format!("run {run_id}, match {}", run.matches.match_id(index));
+    let match_order = order_by_id(run.matches.count(), |index| run.matches.id(index)).map_err(|index| {
+        let context = format!("run {run_id}, match {}", run.matches.id(index));
         StoreError::invalid(OP, context, "match id appears twice in the run")
     })?;
-    let cases_by_id = validate_cases(run_id, &run.cases)?;
-    Ok(Validated { run, match_order, cases_by_id })
+    let case_order = order_by_id(run.cases.count(), |index| run.cases.id(index)).map_err(|index| {
+        let context = format!("run {run_id}, case {}", run.cases.id(index));
+        StoreError::invalid(OP, context, "case id appears twice in the run")
+    })?;
+    Ok(Validated { run, match_order, case_order })
 }
 
 fn validate_header(header: &RunHeader, operation: &'static str) -> Result<(), StoreError> {
@@ -180,37 +192,53 @@ fn validate_header(header: &RunHeader, operation: &'static str) -> Result<(), St
     Ok(())
 }
 
-/// One match's own checks, on its row as mapped for its round (see [`MatchSource`]): the id the
-/// source named it by, at least one item, a decimal amount. The context of an error is written only
-/// for the match that fails (BENCHMARKS.md, twelfth session).
-fn check_match(run_id: &str, match_id: &str, row: &MatchWrite) -> Result<(), StoreError> {
-    let context = || format!("run {run_id}, match {match_id}");
-    if row.match_id != match_id {
-        let reason = format!("its row carries another id, {:?}", row.match_id);
-        return Err(StoreError::invalid(OP, context(), reason));
+/// The rows of `source` at `indexes` (matches or cases, `what`), mapped on every core if
+/// `on_all_cores` and checked: each must carry the id its source names it by and pass `check`
+/// (which gives the reason it fails). The first failure in `indexes`' order is the one reported,
+/// and the context of an error is written only for the row that fails (BENCHMARKS.md, twelfth
+/// session).
+fn map_rows<'s, R: KeyedRow, S: RowSource<R>>(
+    what: &str,
+    run_id: &str,
+    source: &'s S,
+    indexes: &[usize],
+    on_all_cores: bool,
+    check: impl Fn(&R) -> Result<(), String>,
+) -> Result<Vec<Cow<'s, R>>, StoreError> {
+    let mapped: Vec<Result<Cow<'s, R>, String>> = if on_all_cores {
+        indexes.par_iter().map(|&index| source.row(index)).collect()
+    } else {
+        indexes.iter().map(|&index| source.row(index)).collect()
+    };
+    let mut round = Vec::with_capacity(mapped.len());
+    for (&index, row) in indexes.iter().zip(mapped) {
+        let id = source.id(index);
+        let checked = row.and_then(|row| match row.id() == id {
+            true => check(&row).map(|()| row),
+            false => Err(format!("its row carries another id, {:?}", row.id())),
+        });
+        round.push(checked.map_err(|reason| StoreError::invalid(OP, format!("run {run_id}, {what} {id}"), reason))?);
     }
+    Ok(round)
+}
+
+/// A match's own checks ([`map_rows`]): at least one item, a decimal amount.
+fn check_match(row: &MatchWrite) -> Result<(), String> {
     if row.items.is_empty() {
-        return Err(StoreError::invalid(OP, context(), "a match needs at least one item"));
+        return Err("a match needs at least one item".to_owned());
     }
     if !is_decimal(&row.amount) {
-        return Err(not_decimal(&row.amount, OP, &context()));
+        return Err(not_decimal_reason(&row.amount));
     }
     Ok(())
 }
 
-/// A run's cases: each one's amount, then that no id repeats; returns them in id order, the order
-/// [`upsert_cases`] writes them in. A night brings hundreds of thousands, so both run on every
-/// core. Whatever the thread count, the first case in the run's order that fails its amount is the
-/// one reported, before any repeated id, and of repeated ids the smallest.
-fn validate_cases<'r>(run_id: &str, cases: &'r [CaseWrite]) -> Result<Vec<&'r CaseWrite>, StoreError> {
-    let context = |case_id: &str| format!("run {run_id}, case {case_id}");
-    let failing = cases.par_iter().find_first(|c| c.amount.as_deref().is_some_and(|amount| !is_decimal(amount)));
-    if let Some(c) = failing {
-        return Err(not_decimal(c.amount.as_deref().unwrap_or_default(), OP, &context(&c.case_id)));
+/// A case's own checks ([`map_rows`]): a decimal amount, when it has one.
+fn check_case(row: &CaseWrite) -> Result<(), String> {
+    match row.amount.as_deref() {
+        Some(amount) if !is_decimal(amount) => Err(not_decimal_reason(amount)),
+        _ => Ok(()),
     }
-    let order = order_by_id(cases.len(), |index| &cases[index].case_id)
-        .map_err(|index| StoreError::invalid(OP, context(&cases[index].case_id), "case id appears twice in the run"))?;
-    Ok(order.into_iter().map(|index| &cases[index]).collect())
 }
 
 /// The indexes `0..count` in the order of their ids, on every core, or the index of the smallest id
@@ -417,7 +445,7 @@ async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec
     Ok(())
 }
 
-async fn upsert_matches<M: MatchSource>(
+async fn upsert_matches<M: RowSource<MatchWrite>>(
     conn: &mut Conn<'_>,
     header: &RunHeader,
     matches: &M,
@@ -440,7 +468,9 @@ async fn upsert_matches<M: MatchSource>(
     // this one on the other (see `Conn::upsert_batched_reporting`); elsewhere, on every core.
     let overlapped = conn.is_sqlite();
     let rounds: Vec<&[usize]> = order.chunks(MATCHES_PER_ROUND).collect();
-    let mut next = rounds.first().map(|indexes| map_matches(run_id, matches, indexes, true));
+    let map_round =
+        |indexes: &[usize], on_all_cores| map_rows("match", run_id, matches, indexes, on_all_cores, check_match);
+    let mut next = rounds.first().map(|indexes| map_round(indexes, true));
     for number in 0..rounds.len() {
         let round = next.take().expect("a round is mapped before it is written")?;
         // The parameters borrow the round's texts: a vector of a dozen values each, built on every core.
@@ -449,9 +479,7 @@ async fn upsert_matches<M: MatchSource>(
             vec![MatchStatus::Active.as_str().into(), run_id.into(), run_id.into(), created_at.as_str().into()];
         let following = rounds.get(number + 1);
         let (stored, mapped) = conn
-            .upsert_batched_reporting(upsert, shared, rows, || {
-                following.map(|indexes| map_matches(run_id, matches, indexes, !overlapped))
-            })
+            .upsert_batched_reporting(upsert, shared, rows, || following.map(|indexes| map_round(indexes, !overlapped)))
             .await
             .map_err(StoreError::db("write_run: upsert matches", run_id))?;
         next = mapped;
@@ -478,29 +506,6 @@ async fn upsert_matches<M: MatchSource>(
             .map_err(StoreError::db("write_run: insert match_items", run_id))?;
     }
     Ok(())
-}
-
-/// The rows of the matches at `indexes`, mapped by their source (on every core if `on_all_cores`)
-/// and checked ([`check_match`]); the first failure in `indexes`' order is the one reported.
-fn map_matches<'m, M: MatchSource>(
-    run_id: &str,
-    matches: &'m M,
-    indexes: &[usize],
-    on_all_cores: bool,
-) -> Result<Vec<Cow<'m, MatchWrite>>, StoreError> {
-    let mapped: Vec<Result<Cow<'m, MatchWrite>, String>> = if on_all_cores {
-        indexes.par_iter().map(|&index| matches.row(index)).collect()
-    } else {
-        indexes.iter().map(|&index| matches.row(index)).collect()
-    };
-    let mut round = Vec::with_capacity(mapped.len());
-    for (&index, row) in indexes.iter().zip(mapped) {
-        let match_id = matches.match_id(index);
-        let row = row.map_err(|reason| StoreError::invalid(OP, format!("run {run_id}, match {match_id}"), reason))?;
-        check_match(run_id, match_id, &row)?;
-        round.push(row);
-    }
-    Ok(round)
 }
 
 /// The values of one `matches` row that differ from row to row, in `upsert_matches`' order.
@@ -568,11 +573,11 @@ async fn supersede_matches(
     conn: &mut Conn<'_>,
     header: &RunHeader,
     active_before: Vec<String>,
-    matches: &impl MatchSource,
+    matches: &impl RowSource<MatchWrite>,
     order: &[usize],
 ) -> Result<u64, StoreError> {
     let run_id = header.run_id.as_str();
-    let produced = |id: &str| order.binary_search_by(|&index| matches.match_id(index).cmp(id)).is_ok();
+    let produced = |id: &str| order.binary_search_by(|&index| matches.id(index).cmp(id)).is_ok();
     let mut gone: Vec<String> = active_before.into_iter().filter(|id| !produced(id)).collect();
     gone.sort_unstable();
     let mut superseded = 0;
@@ -597,10 +602,11 @@ async fn supersede_matches(
 /// a gigabyte.
 const CASES_PER_ROUND: usize = 16_384;
 
-async fn upsert_cases<'r>(
+async fn upsert_cases<C: RowSource<CaseWrite>>(
     conn: &mut Conn<'_>,
-    header: &'r RunHeader,
-    sorted: &[&'r CaseWrite],
+    header: &RunHeader,
+    cases: &C,
+    order: &[usize],
     summary: &mut RunWriteSummary,
 ) -> Result<(), StoreError> {
     const HEAD: &str = "INSERT INTO cases (case_id, kind, status, account, business_date, amount, currency, \
@@ -614,32 +620,30 @@ async fn upsert_cases<'r>(
         corrective_action = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.corrective_action END, \
         prevention = CASE WHEN cases.status = 'resolved' THEN NULL ELSE cases.prevention END";
     let run_id = header.run_id.as_str();
-    // In id order (`sorted`, by `validate_run`), as the matches.
+    // In id order (`order`, by `validate_run`), as the matches, and mapped the same way: a case's
+    // row carries its evidence as JSON, which its source may serialize only when asked (the job's
+    // does), so each round after the first is mapped while SQLite writes the one before.
     let upsert = Upsert { head: HEAD, tail: TAIL, table: "cases", key: "case_id", column: "status" };
-    // A case's row carries its evidence and external ids as JSON: the first round's are built on
-    // every core, each next round's while SQLite writes the one before, as for the matches.
-    let rounds: Vec<&[&CaseWrite]> = sorted.chunks(CASES_PER_ROUND).collect();
-    let case_rows = |round: &[&'r CaseWrite], on_all_cores: bool| -> Result<Vec<Vec<Param<'r>>>, StoreError> {
-        if on_all_cores {
-            round.par_iter().map(|c| case_row(header, c)).collect()
-        } else {
-            round.iter().map(|c| case_row(header, c)).collect()
-        }
-    };
     let overlapped = conn.is_sqlite();
-    let mut next = rounds.first().map(|round| case_rows(round, true));
-    for (number, round) in rounds.iter().enumerate() {
-        let rows = next.take().expect("a round's rows are built before it is written")?;
+    let rounds: Vec<&[usize]> = order.chunks(CASES_PER_ROUND).collect();
+    let map_round =
+        |indexes: &[usize], on_all_cores| map_rows("case", run_id, cases, indexes, on_all_cores, check_case);
+    let mut next = rounds.first().map(|indexes| map_round(indexes, true));
+    for number in 0..rounds.len() {
+        let round = next.take().expect("a round is mapped before it is written")?;
+        let rows = round.par_iter().map(|c| case_row(header, c)).collect::<Result<Vec<_>, StoreError>>()?;
         let following = rounds.get(number + 1);
-        let (stored, built) = conn
-            .upsert_batched_reporting(upsert, Vec::new(), rows, || following.map(|round| case_rows(round, !overlapped)))
+        let (stored, mapped) = conn
+            .upsert_batched_reporting(upsert, Vec::new(), rows, || {
+                following.map(|indexes| map_round(indexes, !overlapped))
+            })
             .await
             .map_err(StoreError::db("write_run: upsert cases", run_id))?;
-        next = built;
+        next = mapped;
         let existing: HashMap<String, String> = stored.into_iter().collect();
         let mut new_items = Vec::new();
         let mut events = Vec::with_capacity(round.len());
-        for c in *round {
+        for c in &round {
             let event = case_event(existing.get(&c.case_id).map(String::as_str), summary);
             if event == CaseEventKind::Opened {
                 new_items.extend(case_item_rows(c));

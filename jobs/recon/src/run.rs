@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_with_manual};
 use recon_store::{
-    CaseWrite, ItemSide, MatchFilter, MatchReview, MatchSource, MatchStatus, MatchWrite, RunHeader, RunInput, RunLock,
+    CaseWrite, ItemSide, MatchFilter, MatchReview, MatchStatus, MatchWrite, RowSource, RunHeader, RunInput, RunLock,
     RunMode, RunScope, RunWrite, Store, TestHooks,
 };
 use serde::Serialize;
@@ -224,7 +224,7 @@ fn prepare(
     range: DateRange,
     identity: &Identity,
     manual: &ManualAssignments,
-) -> Result<(RunWrite<RunMatches>, RunReport)> {
+) -> Result<(RunWrite<RunMatches, RunCases>, RunReport)> {
     let bad_rows: Vec<BadRow> = inputs.statements.bad_rows.iter().chain(&inputs.moves.bad_rows).cloned().collect();
     if !bad_rows.is_empty() && !args.skip_bad_rows {
         return Err(input::bad_rows_error(&bad_rows));
@@ -234,7 +234,7 @@ fn prepare(
     }
     let read_ms = read_started.elapsed().as_millis();
     let reconcile_started = Instant::now();
-    let (matches, reconciled) = reconcile_inputs(inputs, settings, range, manual);
+    let (matches, mut reconciled) = reconcile_inputs(inputs, settings, range, manual);
     let timings = serde_json::json!({ "read_ms": read_ms, "reconcile_ms": reconcile_started.elapsed().as_millis() });
     let header = RunHeader {
         run_id: identity.run_id.clone(),
@@ -252,7 +252,8 @@ fn prepare(
         finished_at: Utc::now(),
         timings,
     };
-    let run_write = run_write(header, matches, &reconciled, &bad_rows)?;
+    let top_exceptions = TopException::top(&reconciled.exceptions, report::TOP_EXCEPTIONS);
+    let run_write = run_write(header, matches, &mut reconciled, &bad_rows)?;
     let report = RunReport {
         run_id: identity.run_id.clone(),
         correlation_id: identity.correlation_id.clone(),
@@ -260,7 +261,7 @@ fn prepare(
         context: reconciled.context,
         inputs: reconciled.run_inputs,
         counts: reconciled.counts,
-        top_exceptions: TopException::top(&reconciled.exceptions, report::TOP_EXCEPTIONS),
+        top_exceptions,
         kpi: reconciled.kpi,
         store: None,
     };
@@ -268,7 +269,7 @@ fn prepare(
 }
 
 /// The outcome of reconciling a run's inputs, restricted to what the run owns, but its matches
-/// (which `run_write` consumes).
+/// (which `run_write` consumes, with the exceptions and their provenances).
 struct Reconciled {
     exceptions: Vec<recon_core::matching::Exception>,
     kpi: KpiReport,
@@ -333,12 +334,12 @@ fn reconcile_inputs(
 /// 9.7-10.6 GB; with the core's matches, 6.1-7.2 GB (BENCHMARKS.md, fourteenth session).
 pub struct RunMatches(Vec<recon_core::matching::Match>);
 
-impl MatchSource for RunMatches {
+impl RowSource<MatchWrite> for RunMatches {
     fn count(&self) -> usize {
         self.0.len()
     }
 
-    fn match_id(&self, index: usize) -> &str {
+    fn id(&self, index: usize) -> &str {
         &self.0[index].match_id
     }
 
@@ -355,36 +356,58 @@ impl Drop for RunMatches {
     }
 }
 
-/// Everything the run writes, in the store's terms. Cases are mapped in parallel (each is a pure
-/// function of its core value), collected in their order, and the first failure in that order is
-/// the one reported, whatever the thread count; matches are mapped by the store, round by round
-/// ([`RunMatches`]).
+/// The run's cases as the store reads them (`RowSource`): its exceptions, each mapped to its row
+/// (its evidence serialized as JSON, about two kilobytes) only when the store writes its round, as
+/// the matches ([`RunMatches`]).
+pub struct RunCases {
+    exceptions: Vec<recon_core::matching::Exception>,
+    provenances: Provenances,
+}
+
+impl RowSource<CaseWrite> for RunCases {
+    fn count(&self) -> usize {
+        self.exceptions.len()
+    }
+
+    fn id(&self, index: usize) -> &str {
+        &self.exceptions[index].case_id
+    }
+
+    fn row(&self, index: usize) -> std::result::Result<Cow<'_, CaseWrite>, String> {
+        mapping::case_write(&self.exceptions[index], &self.provenances)
+            .map(Cow::Owned)
+            .map_err(|error| format!("{error:#}"))
+    }
+}
+
+/// Everything the run writes, in the store's terms; matches and cases are mapped by the store,
+/// round by round ([`RunMatches`], [`RunCases`]). Takes the exceptions and their provenances out
+/// of `reconciled`.
 fn run_write(
     header: RunHeader,
     matches: Vec<recon_core::matching::Match>,
-    reconciled: &Reconciled,
+    reconciled: &mut Reconciled,
     bad_rows: &[BadRow],
-) -> Result<RunWrite<RunMatches>> {
+) -> Result<RunWrite<RunMatches, RunCases>> {
     let started = Instant::now();
     let kpi_section = KpiSection { kpi: reconciled.kpi.clone(), quarantined: reconciled.quarantined };
     // Cases only for accounts the run had statement lines for: an empty feed would otherwise turn
     // every Odoo line of the account into an `unmatched_move` case.
-    let cases: Vec<Result<CaseWrite>> = reconciled
-        .exceptions
-        .par_iter()
-        .filter(|exception| header.scope.accounts.iter().any(|account| account.trim() == exception.account))
-        .map(|exception| mapping::case_write(exception, &reconciled.provenances))
-        .collect();
+    let in_scope = |exception: &recon_core::matching::Exception| {
+        header.scope.accounts.iter().any(|account| account.trim() == exception.account)
+    };
+    let exceptions = std::mem::take(&mut reconciled.exceptions).into_iter().filter(in_scope).collect();
+    let cases = RunCases { exceptions, provenances: std::mem::take(&mut reconciled.provenances) };
     let write = RunWrite {
         counts: serde_json::to_value(&reconciled.counts).context("serializing the run counts")?,
         kpi: mapping::run_kpi(&reconciled.kpi, serde_json::to_value(&kpi_section).context("serializing the KPI")?),
         kpi_rows: mapping::kpi_rows(&reconciled.kpi)?,
         matches: RunMatches(matches),
-        cases: cases.into_iter().collect::<Result<_>>()?,
+        cases,
         quarantine: bad_rows.iter().map(BadRow::to_quarantine).collect(),
         header,
     };
-    tracing::debug!(ms = started.elapsed().as_millis(), "run rows mapped");
+    tracing::debug!(ms = started.elapsed().as_millis(), "run rows prepared");
     Ok(write)
 }
 

@@ -12,7 +12,9 @@
 //! ([`StoreError::RunExists`]) and takes that as the success it is.
 
 use recon_postgres::retry::{RetryPolicy, is_transient, with_retry_if};
-use recon_store::{MatchSource, RunLock, RunStatus, RunWrite, RunWriteSummary, Store, StoreError, TestHooks};
+use recon_store::{
+    CaseWrite, MatchWrite, RowSource, RunLock, RunStatus, RunWrite, RunWriteSummary, Store, StoreError, TestHooks,
+};
 
 /// How a run's write ended.
 #[derive(Debug)]
@@ -54,10 +56,10 @@ pub async fn read<T>(what: &str, mut operation: impl AsyncFnMut() -> Result<T, S
 /// Writes `run` in one transaction, retrying the whole transaction on transient failures. Before
 /// each attempt the run lock is checked, and taken again if its connection was lost; a lock that
 /// another run took meanwhile ends the write ([`StoreError::Locked`]).
-pub async fn write_run<M: MatchSource>(
+pub async fn write_run<M: RowSource<MatchWrite>, C: RowSource<CaseWrite>>(
     store: &Store,
     lock: &mut RunLock,
-    run: &RunWrite<M>,
+    run: &RunWrite<M, C>,
 ) -> Result<Written, StoreError> {
     let policy = RetryPolicy::default();
     let run_id = run.header.run_id.as_str();

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use recon_store::{
-    AppliedMigration, CaseClosure, CaseDetail, CaseEventKind, CaseFilter, CaseResolution, CaseStatus, KpiRecord,
-    MatchFilter, MatchRecord, MatchReview, MatchSource, MatchStatus, MatchWrite, RunFilter, RunRecord, RunStatus,
-    RunWrite, RunWriteSummary, Store, StoreError,
+    AppliedMigration, CaseClosure, CaseDetail, CaseEventKind, CaseFilter, CaseResolution, CaseStatus, CaseWrite,
+    KeyedRow, KpiRecord, MatchFilter, MatchRecord, MatchReview, MatchStatus, MatchWrite, RowSource, RunFilter,
+    RunRecord, RunStatus, RunWrite, RunWriteSummary, Store, StoreError,
 };
 
 use crate::fixtures::{at, case, day, header, kpi, matched, mv, night_one, run, stmt};
@@ -499,12 +499,14 @@ pub async fn large_run_is_batched(url: &str) {
     }
 }
 
-/// Matches given as a [`MatchSource`] that maps each row when asked, in reverse id order, with
-/// one row that cannot be mapped or that carries another id.
-struct Mapped {
+/// Rows (matches or cases) given as a [`RowSource`] that maps each row when asked (with `make`,
+/// from its id and index), in reverse id order, with one row that cannot be mapped or that carries
+/// another id.
+struct Mapped<R> {
     ids: Vec<String>,
     broken: Option<(usize, Broken)>,
     asked: AtomicUsize,
+    make: fn(&str, usize) -> R,
 }
 
 #[derive(Clone, Copy)]
@@ -513,59 +515,81 @@ enum Broken {
     OtherId,
 }
 
-impl Mapped {
-    const COUNT: usize = 70_000;
-
-    fn new(broken: Option<(usize, Broken)>) -> Mapped {
-        let ids = (0..Mapped::COUNT).rev().map(|i| format!("M{i:05}")).collect();
-        Mapped { ids, broken, asked: AtomicUsize::new(0) }
+impl<R> Mapped<R> {
+    /// `count` rows with ids `{prefix}{index:05}`.
+    fn new(count: usize, prefix: &str, make: fn(&str, usize) -> R, broken: Option<(usize, Broken)>) -> Mapped<R> {
+        let ids = (0..count).rev().map(|i| format!("{prefix}{i:05}")).collect();
+        Mapped { ids, broken, asked: AtomicUsize::new(0), make }
     }
 }
 
-impl MatchSource for Mapped {
+impl<R: KeyedRow> RowSource<R> for Mapped<R> {
     fn count(&self) -> usize {
         self.ids.len()
     }
 
-    fn match_id(&self, index: usize) -> &str {
+    fn id(&self, index: usize) -> &str {
         &self.ids[index]
     }
 
-    fn row(&self, index: usize) -> Result<Cow<'_, MatchWrite>, String> {
+    fn row(&self, index: usize) -> Result<Cow<'_, R>, String> {
         self.asked.fetch_add(1, Ordering::Relaxed);
         let id = match self.broken {
-            Some((at, Broken::Unmappable)) if at == index => return Err("its explanation is not JSON".to_owned()),
-            Some((at, Broken::OtherId)) if at == index => "M-other",
+            Some((at, Broken::Unmappable)) if at == index => return Err("its evidence is not JSON".to_owned()),
+            Some((at, Broken::OtherId)) if at == index => "X-other",
             _ => &self.ids[index],
         };
-        Ok(Cow::Owned(matched(id, day(10), vec![stmt(&format!("S{index}")), mv(&format!("L{index}"))])))
+        Ok(Cow::Owned((self.make)(id, index)))
     }
 }
 
+/// A pair of `S{index}` and `L{index}`.
+fn mapped_match(id: &str, index: usize) -> MatchWrite {
+    matched(id, day(10), vec![stmt(&format!("S{index}")), mv(&format!("L{index}"))])
+}
+
+/// An unmatched Odoo line `X{index}`.
+fn mapped_case(id: &str, index: usize) -> CaseWrite {
+    case(id, "unmatched_move", day(11), vec![mv(&format!("X{index}"))])
+}
+
 pub async fn matches_mapped_round_by_round(url: &str) {
-    // A row that cannot be mapped, found in the second round of the write (rows go in id order, and
-    // index 0 is the largest id): the first round is rolled back with everything else.
+    // More than one round of matches (65,536) and of cases (16,384). A row that cannot be mapped,
+    // or that carries another id, is found in the second round of the write (rows go in id order,
+    // and index 0 is the largest id): the first round is rolled back with everything else.
+    const MATCHES: usize = 70_000;
+    const CASES: usize = 20_000;
     let store = open(url).await;
-    let RunWrite { header, counts, kpi, kpi_rows, cases, quarantine, .. } = run("R1", 2);
-    let matches = Mapped::new(Some((0, Broken::Unmappable)));
+    let RunWrite { header, counts, kpi, kpi_rows, quarantine, .. } = run("R1", 2);
+    let matches = Mapped::new(MATCHES, "M", mapped_match, Some((0, Broken::Unmappable)));
+    let cases = Mapped::new(CASES, "C", mapped_case, None);
     let mut night = RunWrite { header, counts, kpi, kpi_rows, matches, cases, quarantine };
-    let error = store.write_run(&night).await.expect_err("a row that cannot be mapped");
+    let error = store.write_run(&night).await.expect_err("a match that cannot be mapped");
     assert!(matches!(error, StoreError::InvalidInput { .. }), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("match M69999") && text.contains("its explanation is not JSON"), "{text}");
-    night.matches = Mapped::new(Some((5, Broken::OtherId)));
-    let text = store.write_run(&night).await.expect_err("a row with another id").to_string();
-    assert!(text.contains("match M69994") && text.contains("\"M-other\""), "{text}");
+    assert!(text.contains("match M69999") && text.contains("its evidence is not JSON"), "{text}");
+    night.matches = Mapped::new(MATCHES, "M", mapped_match, Some((5, Broken::OtherId)));
+    let text = store.write_run(&night).await.expect_err("a match with another id").to_string();
+    assert!(text.contains("match M69994") && text.contains("\"X-other\""), "{text}");
+    night.matches = Mapped::new(MATCHES, "M", mapped_match, None);
+    night.cases = Mapped::new(CASES, "C", mapped_case, Some((1, Broken::Unmappable)));
+    let text = store.write_run(&night).await.expect_err("a case that cannot be mapped").to_string();
+    assert!(text.contains("case C19998") && text.contains("its evidence is not JSON"), "{text}");
     assert!(store.runs(&RunFilter::default()).await.expect("runs").is_empty());
     assert!(all_matches(&store).await.is_empty());
+    assert!(store.open_case_counts_by_kind().await.expect("counts").is_empty());
     // Whole, every row is mapped once, and the rows are stored as mapped.
-    night.matches = Mapped::new(None);
+    night.matches = Mapped::new(MATCHES, "M", mapped_match, None);
+    night.cases = Mapped::new(CASES, "C", mapped_case, None);
     let summary = store.write_run(&night).await.expect("mapped round by round");
-    assert_eq!(summary.matches_inserted, Mapped::COUNT as u64);
-    assert_eq!(night.matches.asked.load(Ordering::Relaxed), Mapped::COUNT);
+    assert_eq!((summary.matches_inserted, summary.cases_opened), (MATCHES as u64, CASES as u64));
+    assert_eq!(night.matches.asked.load(Ordering::Relaxed), MATCHES);
+    assert_eq!(night.cases.asked.load(Ordering::Relaxed), CASES);
     let matches = all_matches(&store).await;
-    assert_eq!(matches.len(), Mapped::COUNT);
+    assert_eq!(matches.len(), MATCHES);
     assert_eq!((matches[0].match_id.as_str(), matches[0].items[1].item_id.as_str()), ("M00000", "S69999"));
+    let detail = case_detail(&store, "C00000").await;
+    assert_eq!(detail.items.iter().map(|item| item.item_id.as_str()).collect::<Vec<_>>(), ["X19999"]);
 }
 
 pub async fn invalid_input_is_refused(url: &str) {
@@ -599,15 +623,18 @@ pub async fn invalid_input_is_refused(url: &str) {
     two_bad.matches[1].amount = "1,5".to_owned();
     let error = store.write_run(&two_bad).await.expect_err("a bad amount before an empty match").to_string();
     assert!(error.contains("match M1)") && error.contains("not a decimal string"), "{error}");
-    // Cases are checked the same way: an amount, then repeated ids.
+    // Cases are checked the same way: repeated ids first, then each case's amount as its round is
+    // written.
     let mut cases = night_one("R1", 2);
     cases.cases.push(cases.cases[0].clone());
+    cases.cases[1].amount = Some("12,50".to_owned());
     let repeated = cases.cases[0].case_id.clone();
     let error = store.write_run(&cases).await.expect_err("a case id twice").to_string();
     assert!(error.contains(&format!("case {repeated})")) && error.contains("appears twice"), "{error}");
-    cases.cases[1].amount = Some("12,50".to_owned());
-    let error = store.write_run(&cases).await.expect_err("a bad case amount first").to_string();
-    assert!(error.contains("not a decimal string"), "{error}");
+    cases.cases.pop();
+    let error = store.write_run(&cases).await.expect_err("a bad case amount").to_string();
+    let second = &cases.cases[1].case_id;
+    assert!(error.contains(&format!("case {second})")) && error.contains("not a decimal string"), "{error}");
     let mut float = night_one("R1", 2);
     float.matches[0].amount = "1.2e3".to_owned();
     let error = store.write_run(&float).await.expect_err("not a decimal string");
