@@ -131,7 +131,7 @@ def at(message):
 written, last_step = at("run written"), at("write_run: quarantine written")
 commit = (written - last_step).total_seconds() if written and last_step else float("nan")
 print(f"{float(sys.argv[3]) / lines * 1e6:.0f} us/line; read {t['read_ms'] / 1000:.1f}s "
-      f"reconcile {t['reconcile_ms'] / 1000:.1f}s mapped {ms('run rows mapped'):.1f}s "
+      f"reconcile {t['reconcile_ms'] / 1000:.1f}s prepared {ms('run rows prepared'):.1f}s "
       f"matches {ms('write_run: matches upserted'):.1f}s "
       + (f"indexes {ms('write_run: deferred indexes built'):.1f}s " if 'deferred indexes built' in log else "")
       + f"cases {ms('write_run: cases upserted'):.1f}s "

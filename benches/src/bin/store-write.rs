@@ -152,7 +152,7 @@ fn cases(n: usize, rng: &mut Rng) -> Vec<CaseWrite> {
                     "summary": "no journal item with this amount or reference within 3 banking days",
                 })
                 .into(),
-                external_ids: json!({"neon_ids": [item_id], "odoo_move_names": [], "references": []}),
+                external_ids: json!({"neon_ids": [item_id], "odoo_move_names": [], "references": []}).into(),
                 items: vec![CaseItemRef {
                     side: ItemSide::Statement,
                     item_id: item_id.clone(),

@@ -398,8 +398,9 @@ pub struct CaseWrite {
     /// What the run saw, opaque JSON, serialised once by the caller (in parallel, before the write
     /// transaction) and stored as it is.
     pub evidence: JsonText,
-    /// NEON ids, Odoo move names and line ids, references found: opaque JSON.
-    pub external_ids: serde_json::Value,
+    /// NEON ids, Odoo move names and line ids, references found: opaque JSON, serialised by the
+    /// caller (when the store maps the case's round, for a run's cases) and stored as it is.
+    pub external_ids: JsonText,
     /// The items the case is about. A case is auto-resolved when all of them are matched.
     pub items: Vec<CaseItemRef>,
 }
@@ -518,7 +519,8 @@ impl KeyedRow for CaseWrite {
 /// its row only when its round is written. A night's rows take hundreds of bytes a match and about
 /// two kilobytes a case, so a caller holding its matches and cases in a smaller form of its own
 /// maps them here, a round at a time, instead of holding every row for the whole write (the 10 M
-/// night's write held 9.7-10.6 GB with its matches all mapped, 6.1-7.2 GB without; BENCHMARKS.md).
+/// night's write held 9.7-10.6 GB with its matches and cases all mapped before it, 4.6-5.6 GB with
+/// neither; BENCHMARKS.md).
 /// A `Vec` of rows is a source of rows already mapped.
 ///
 /// The store asks for rows on every core (hence `Sync`), and asks again for all of them when a

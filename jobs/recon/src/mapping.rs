@@ -139,7 +139,7 @@ pub fn case_write(exception: &Exception, provenances: &Provenances) -> Result<Ca
         currency: Some(exception.amount.currency.code().to_owned()),
         summary: exception.summary.clone(),
         evidence,
-        external_ids: external_ids(exception, provenances),
+        external_ids: external_ids(exception, provenances).into(),
         items,
     })
 }

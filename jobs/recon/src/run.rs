@@ -4,7 +4,9 @@
 //! (exit 2 before anything else), store and lock (exit 4 / 5), inputs (exit 2 on a bad row unless
 //! `--skip-bad-rows`), reconciliation, then one `write_run` transaction, retried whole on transient
 //! faults (see `store_retry`). A run that fails or is killed before the commit leaves no run, match,
-//! case, KPI or quarantine row.
+//! case, KPI or quarantine row. Matches and cases become the store's rows inside that transaction,
+//! a round at a time (`RunMatches`, `RunCases`): a row that cannot be mapped fails the write (exit
+//! 4, the run recorded as failed), which cannot happen short of a JSON serializer failure.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -316,10 +318,10 @@ fn reconcile_inputs(
     let provenances = Provenances::of_exceptions(&owned.exceptions, &inputs.statements, &inputs.moves);
     let run_inputs = inputs.run_inputs;
     // The typed lines are not needed past this point: tens of millions of strings at 1 M lines.
-    // They are freed on all cores before the run maps its results, so the mapped rows take the
-    // memory the lines gave back: freed on a thread of their own beside the mapping, they were
-    // still half there when the rows were all built, the run's peak at 10 M (BENCHMARKS.md). The
-    // time counts in the run's `reconcile_ms` (and is logged on its own).
+    // They are freed on all cores before the write, whose rows (mapped a round at a time) take the
+    // memory the lines gave back (freed on a thread of their own beside the mapping, they were
+    // once still half there when the rows were all built, the run's peak at 10 M; BENCHMARKS.md).
+    // The time counts in the run's `reconcile_ms` (and is logged on its own).
     let freeing = Instant::now();
     let (statements, moves) = (inputs.statements.lines, inputs.moves.lines);
     rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
@@ -328,7 +330,7 @@ fn reconcile_inputs(
     (matches, Reconciled { exceptions, kpi, counts, context, provenances, quarantined, run_inputs })
 }
 
-/// The run's matches as the store reads them (`MatchSource`): the core's own, each mapped to its
+/// The run's matches as the store reads them (`RowSource`): the core's own, each mapped to its
 /// row only when the store writes its round. A row takes about twice a core match's memory (700
 /// against 300 bytes): with the 10 M night's rows all mapped before the write, the write held
 /// 9.7-10.6 GB; with the core's matches, 6.1-7.2 GB (BENCHMARKS.md, fourteenth session).

@@ -102,7 +102,7 @@ pub fn case(case_id: &str, kind: &str, date: NaiveDate, items: Vec<ItemRef>) -> 
         currency: Some("MXN".to_owned()),
         summary: format!("{kind} {case_id}"),
         evidence: json!({"candidates": []}).into(),
-        external_ids: json!({"neon_ids": items.iter().map(|i| i.item_id.clone()).collect::<Vec<_>>()}),
+        external_ids: json!({"neon_ids": items.iter().map(|i| i.item_id.clone()).collect::<Vec<_>>()}).into(),
         items: items
             .into_iter()
             .map(|item| CaseItemRef {

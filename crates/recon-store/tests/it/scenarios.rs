@@ -27,7 +27,7 @@ macro_rules! all_scenarios {
             failed_run_is_recorded,
             migrations_are_listed,
             large_run_is_batched,
-            matches_mapped_round_by_round,
+            rows_mapped_round_by_round,
             invalid_input_is_refused,
             failed_migration_leaves_the_schema_as_it_was,
             match_pairs_migration_keeps_every_item,
@@ -553,7 +553,7 @@ fn mapped_case(id: &str, index: usize) -> CaseWrite {
     case(id, "unmatched_move", day(11), vec![mv(&format!("X{index}"))])
 }
 
-pub async fn matches_mapped_round_by_round(url: &str) {
+pub async fn rows_mapped_round_by_round(url: &str) {
     // More than one round of matches (65,536) and of cases (16,384). A row that cannot be mapped,
     // or that carries another id, is found in the second round of the write (rows go in id order,
     // and index 0 is the largest id): the first round is rolled back with everything else.
@@ -575,6 +575,9 @@ pub async fn matches_mapped_round_by_round(url: &str) {
     night.cases = Mapped::new(CASES, "C", mapped_case, Some((1, Broken::Unmappable)));
     let text = store.write_run(&night).await.expect_err("a case that cannot be mapped").to_string();
     assert!(text.contains("case C19998") && text.contains("its evidence is not JSON"), "{text}");
+    night.cases = Mapped::new(CASES, "C", mapped_case, Some((2, Broken::OtherId)));
+    let text = store.write_run(&night).await.expect_err("a case with another id").to_string();
+    assert!(text.contains("case C19997") && text.contains("\"X-other\""), "{text}");
     assert!(store.runs(&RunFilter::default()).await.expect("runs").is_empty());
     assert!(all_matches(&store).await.is_empty());
     assert!(store.open_case_counts_by_kind().await.expect("counts").is_empty());
