@@ -513,6 +513,7 @@ struct Mapped<R> {
 enum Broken {
     Unmappable,
     OtherId,
+    Panics,
 }
 
 impl<R> Mapped<R> {
@@ -537,6 +538,7 @@ impl<R: KeyedRow> RowSource<R> for Mapped<R> {
         let id = match self.broken {
             Some((at, Broken::Unmappable)) if at == index => return Err("its evidence is not JSON".to_owned()),
             Some((at, Broken::OtherId)) if at == index => "X-other",
+            Some((at, Broken::Panics)) if at == index => panic!("a source that panics at row {index}"),
             _ => &self.ids[index],
         };
         Ok(Cow::Owned((self.make)(id, index)))
@@ -578,6 +580,16 @@ pub async fn rows_mapped_round_by_round(url: &str) {
     night.cases = Mapped::new(CASES, "C", mapped_case, Some((2, Broken::OtherId)));
     let text = store.write_run(&night).await.expect_err("a case with another id").to_string();
     assert!(text.contains("case C19997") && text.contains("\"X-other\""), "{text}");
+    // A source that panics in the second round (on SQLite, on the thread that maps it while the
+    // first round is written): the panic reaches the caller, nothing is written, and the store
+    // takes the next write.
+    night.cases = Mapped::new(CASES, "C", mapped_case, None);
+    night.matches = Mapped::new(MATCHES, "M", mapped_match, Some((0, Broken::Panics)));
+    let (panicking, night) = (store.clone(), std::sync::Arc::new(night));
+    let shared = std::sync::Arc::clone(&night);
+    let ended = tokio::spawn(async move { panicking.write_run(&*shared).await }).await;
+    assert!(ended.expect_err("the source panicked").is_panic());
+    let mut night = std::sync::Arc::into_inner(night).expect("the task is done");
     assert!(store.runs(&RunFilter::default()).await.expect("runs").is_empty());
     assert!(all_matches(&store).await.is_empty());
     assert!(store.open_case_counts_by_kind().await.expect("counts").is_empty());
