@@ -563,23 +563,24 @@ pub async fn rows_mapped_round_by_round(url: &str) {
     const CASES: usize = 20_000;
     let store = open(url).await;
     let RunWrite { header, counts, kpi, kpi_rows, quarantine, .. } = run("R1", 2);
-    let matches = Mapped::new(MATCHES, "M", mapped_match, Some((0, Broken::Unmappable)));
+    let matches = Mapped::new(MATCHES, "M", mapped_match, None);
     let cases = Mapped::new(CASES, "C", mapped_case, None);
     let mut night = RunWrite { header, counts, kpi, kpi_rows, matches, cases, quarantine };
-    let error = store.write_run(&night).await.expect_err("a match that cannot be mapped");
-    assert!(matches!(error, StoreError::InvalidInput { .. }), "{error:?}");
-    let text = error.to_string();
-    assert!(text.contains("match M69999") && text.contains("its evidence is not JSON"), "{text}");
-    night.matches = Mapped::new(MATCHES, "M", mapped_match, Some((5, Broken::OtherId)));
-    let text = store.write_run(&night).await.expect_err("a match with another id").to_string();
-    assert!(text.contains("match M69994") && text.contains("\"X-other\""), "{text}");
-    night.matches = Mapped::new(MATCHES, "M", mapped_match, None);
-    night.cases = Mapped::new(CASES, "C", mapped_case, Some((1, Broken::Unmappable)));
-    let text = store.write_run(&night).await.expect_err("a case that cannot be mapped").to_string();
-    assert!(text.contains("case C19998") && text.contains("its evidence is not JSON"), "{text}");
-    night.cases = Mapped::new(CASES, "C", mapped_case, Some((2, Broken::OtherId)));
-    let text = store.write_run(&night).await.expect_err("a case with another id").to_string();
-    assert!(text.contains("case C19997") && text.contains("\"X-other\""), "{text}");
+    // (broken match, broken case, the row the error names, why)
+    let refusals = [
+        (Some((0, Broken::Unmappable)), None, "match M69999", "its evidence is not JSON"),
+        (Some((5, Broken::OtherId)), None, "match M69994", "\"X-other\""),
+        (None, Some((1, Broken::Unmappable)), "case C19998", "its evidence is not JSON"),
+        (None, Some((2, Broken::OtherId)), "case C19997", "\"X-other\""),
+    ];
+    for (broken_match, broken_case, named, why) in refusals {
+        night.matches = Mapped::new(MATCHES, "M", mapped_match, broken_match);
+        night.cases = Mapped::new(CASES, "C", mapped_case, broken_case);
+        let error = store.write_run(&night).await.expect_err(named);
+        assert!(matches!(error, StoreError::InvalidInput { .. }), "{named}: {error:?}");
+        let text = error.to_string();
+        assert!(text.contains(named) && text.contains(why), "{text}");
+    }
     // A source that panics in the second round (on SQLite, on the thread that maps it while the
     // first round is written): the panic reaches the caller, nothing is written, and the store
     // takes the next write.
