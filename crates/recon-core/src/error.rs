@@ -44,6 +44,14 @@ pub enum Error {
         /// The amount text.
         value: String,
     },
+    /// A line's texts together are longer than one typed record holds.
+    #[error("the line's texts total {bytes} bytes, more than the {limit} one typed line holds")]
+    TextsTooLong {
+        /// Their total length in bytes.
+        bytes: usize,
+        /// The most a typed line holds.
+        limit: usize,
+    },
     /// The timestamp or date text is in none of the accepted forms.
     #[error("invalid timestamp {value:?}: {reason}")]
     InvalidTimestamp {

@@ -23,6 +23,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod matching;
 pub mod money;
+mod packed;
 pub mod records;
 pub mod reference;
 pub mod time;

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::currency::Currency;
 use crate::error::Error;
-use crate::matching::{MoveLine, MoveState, StatementLine};
+use crate::matching::{MoveLine, MoveState, MoveTexts, StatementLine, StatementTexts};
 use crate::money::{AmountFormat, Money, parse_amount};
+use crate::packed::MAX_RECORD_TEXT_BYTES;
 use crate::time::{parse_timestamp, parse_timestamp_with_format};
 
 /// A refused field: which one, its text, and the core's error.
@@ -150,17 +151,35 @@ pub fn parse_statement(
             },
         ));
     }
-    Ok(StatementLine {
-        id: fields.id.trim().into(),
-        account: fields.account.trim().into(),
-        booked_at,
-        value_date,
-        amount,
-        reference: fields.reference.into(),
-        description: fields.description.into(),
-        counterparty_name: fields.counterparty_name.into(),
-        counterparty_account: fields.counterparty_account.trim().into(),
-    })
+    let texts = StatementTexts {
+        id: fields.id.trim(),
+        account: fields.account.trim(),
+        reference: fields.reference,
+        description: fields.description,
+        counterparty_name: fields.counterparty_name,
+        counterparty_account: fields.counterparty_account.trim(),
+    };
+    texts_fit(&[
+        ("id", texts.id),
+        ("account", texts.account),
+        ("reference", texts.reference),
+        ("description", texts.description),
+        ("counterparty_name", texts.counterparty_name),
+        ("counterparty_account", texts.counterparty_account),
+    ])?;
+    Ok(StatementLine::new(texts, booked_at, value_date, amount))
+}
+
+/// Refuses a line whose texts together are longer than a typed line holds, naming its longest field
+/// (whose value is cut to its first 64 characters in the error).
+fn texts_fit(texts: &[(&'static str, &str)]) -> Result<(), FieldError> {
+    let bytes: usize = texts.iter().map(|(_, text)| text.len()).sum();
+    if bytes <= MAX_RECORD_TEXT_BYTES {
+        return Ok(());
+    }
+    let (field, value) = texts.iter().copied().max_by_key(|(_, text)| text.len()).unwrap_or(("id", ""));
+    let value = value.chars().take(64).collect::<String>() + "…";
+    Err(FieldError { field, value, error: Error::TextsTooLong { bytes, limit: MAX_RECORD_TEXT_BYTES } })
 }
 
 /// How the Odoo source writes its values.
@@ -250,17 +269,29 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
             Error::NotOneOf { value: fields.parent_state.to_owned(), allowed: "posted, draft, cancel".to_owned() },
         ));
     };
-    Ok(MoveLine {
-        id: fields.id.trim().into(),
-        move_name: fields.move_name.into(),
-        date: parse_date("date", fields.date, None)?,
-        journal: fields.journal_id.into(),
-        account: fields.account_id.into(),
-        partner: fields.partner_id.into(),
-        label: fields.name.into(),
-        reference: fields.reference.into(),
-        balance: Money::from_minor(balance_minor, company),
+    let texts = MoveTexts {
+        id: fields.id.trim(),
+        move_name: fields.move_name,
+        journal: fields.journal_id,
+        account: fields.account_id,
+        partner: fields.partner_id,
+        label: fields.name,
+        reference: fields.reference,
+    };
+    texts_fit(&[
+        ("id", texts.id),
+        ("move_name", texts.move_name),
+        ("journal_id", texts.journal),
+        ("account_id", texts.account),
+        ("partner_id", texts.partner),
+        ("name", texts.label),
+        ("ref", texts.reference),
+    ])?;
+    Ok(MoveLine::new(
+        texts,
+        parse_date("date", fields.date, None)?,
+        Money::from_minor(balance_minor, company),
         amount_currency,
         state,
-    })
+    ))
 }

@@ -81,13 +81,13 @@ pub trait Identified {
 
 impl Identified for StatementLine {
     fn id(&self) -> &str {
-        &self.id
+        self.id()
     }
 }
 
 impl Identified for MoveLine {
     fn id(&self) -> &str {
-        &self.id
+        self.id()
     }
 }
 

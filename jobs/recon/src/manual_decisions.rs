@@ -448,7 +448,7 @@ impl<'a> Check<'_, 'a> {
             self.refuse(Some("statement_ids"), Some(id), "no statement line with this id in the statements input");
             return None;
         };
-        let account = line.account.trim().to_owned();
+        let account = line.account().trim().to_owned();
         let date = statement_business_date(line, self.context.settings.zone).unwrap_or(NaiveDate::MIN);
         let scope = self.context.scope;
         if !scope.has_account(&account) {
@@ -480,14 +480,14 @@ impl<'a> Check<'_, 'a> {
             self.refuse(
                 Some("move_line_ids"),
                 Some(id),
-                format!("move {} is {:?}, not posted", line.move_name, line.state).to_lowercase(),
+                format!("move {} is {:?}, not posted", line.move_name(), line.state).to_lowercase(),
             );
             return None;
         }
         let Some(account) = bank_account_of(line, &self.context.settings.match_config.accounts) else {
             let reason = format!(
                 "GL account {:?} is not the bank account of a configured account (a counterpart line?)",
-                line.account
+                line.account()
             );
             self.refuse(Some("move_line_ids"), Some(id), reason);
             return None;
@@ -572,18 +572,18 @@ impl<'a> Check<'_, 'a> {
             if *line_account != account {
                 self.refuse(
                     Some("statement_ids"),
-                    Some(&line.id),
+                    Some(line.id()),
                     format!("account {line_account} differs from {account}: one decision, one account"),
                 );
             } else if line.amount.currency != currency {
                 self.refuse(
                     Some("statement_ids"),
-                    Some(&line.id),
+                    Some(line.id()),
                     format!("currency {} differs from the account's {currency}", line.amount.currency),
                 );
             }
             let Some(sum) = bank.checked_add(line.amount.amount_minor) else {
-                self.refuse(Some("statement_ids"), Some(&line.id), "the bank amounts overflow when added".to_owned());
+                self.refuse(Some("statement_ids"), Some(line.id()), "the bank amounts overflow when added".to_owned());
                 return None;
             };
             bank = sum;
@@ -593,7 +593,7 @@ impl<'a> Check<'_, 'a> {
             if move_account.clabe != account {
                 self.refuse(
                     Some("move_line_ids"),
-                    Some(&line.id),
+                    Some(line.id()),
                     format!("account {} differs from {account}: one decision, one account", move_account.clabe),
                 );
                 continue;
@@ -603,7 +603,7 @@ impl<'a> Check<'_, 'a> {
                     let Some(sum) = odoo.checked_add(amount.amount_minor) else {
                         self.refuse(
                             Some("move_line_ids"),
-                            Some(&line.id),
+                            Some(line.id()),
                             "the Odoo amounts overflow when added".to_owned(),
                         );
                         return None;
@@ -612,7 +612,7 @@ impl<'a> Check<'_, 'a> {
                 }
                 None => self.refuse(
                     Some("move_line_ids"),
-                    Some(&line.id),
+                    Some(line.id()),
                     format!("the Odoo line has no amount in {currency} (amount_currency)"),
                 ),
             }
@@ -624,9 +624,9 @@ impl<'a> Check<'_, 'a> {
         let difference = self.difference(bank, odoo)?;
         let latest_move_date = moves.iter().map(|(line, _)| line.date).max().unwrap_or(NaiveDate::MIN);
         Some(MatchDecision {
-            statement_ids: statements.iter().map(|s| s.0.id.to_string()).collect(),
-            move_line_ids: moves.iter().map(|m| m.0.id.to_string()).collect(),
-            move_names: moves.iter().map(|m| m.0.move_name.to_string()).collect(),
+            statement_ids: statements.iter().map(|s| s.0.id().to_string()).collect(),
+            move_line_ids: moves.iter().map(|m| m.0.id().to_string()).collect(),
+            move_names: moves.iter().map(|m| m.0.move_name().to_string()).collect(),
             bank,
             odoo,
             difference,
@@ -717,7 +717,7 @@ impl<'a> Check<'_, 'a> {
                 let (line, account) = self.bank_move(&id, range)?;
                 let company = self.context.settings.match_config.company_currency;
                 let amount = move_amount(line, account.currency, company).unwrap_or(line.balance);
-                (account.clabe.clone(), line.date, amount, Some(line.move_name.to_string()))
+                (account.clabe.clone(), line.date, amount, Some(line.move_name().to_string()))
             }
         };
         if !self.refusals.is_empty() {
@@ -834,7 +834,7 @@ fn named(case_id: &str) -> Option<String> {
 /// The configured account whose bank GL account the Odoo line is on (the core's rule: the account
 /// display name is the code, or starts with the code and a space).
 pub fn bank_account_of<'a>(line: &MoveLine, accounts: &'a [AccountConfig]) -> Option<&'a AccountConfig> {
-    let name = line.account.trim();
+    let name = line.account().trim();
     accounts.iter().find(|account| {
         let code = account.gl_account_code.trim();
         name == code || name.strip_prefix(code).is_some_and(|rest| rest.starts_with(' '))

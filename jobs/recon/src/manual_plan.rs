@@ -174,8 +174,8 @@ pub fn plan(
         file,
         settings,
         scope,
-        statements: statements.lines.iter().map(|line| (line.id.trim(), line)).collect(),
-        moves: moves.lines.iter().map(|line| (line.id.trim(), line)).collect(),
+        statements: statements.lines.iter().map(|line| (line.id().trim(), line)).collect(),
+        moves: moves.lines.iter().map(|line| (line.id().trim(), line)).collect(),
         matched: matched_lines(&state.matches, &before.matches),
         cases: &state.cases,
     };

@@ -114,7 +114,7 @@ impl Sources {
         };
         let judge_move = |line: &MoveLine| {
             let place = Place::of(line.date, range, context);
-            let counterpart = place != Place::Outside && config.bank_account_index(&line.account).is_none();
+            let counterpart = place != Place::Outside && config.bank_account_index(line.account()).is_none();
             let tally = if counterpart { COUNTERPART + place as u8 } else { place as u8 };
             Verdict { keep: place != Place::Outside && !counterpart, tally }
         };

@@ -170,7 +170,7 @@ pub(super) fn prepare<'a>(
     let mut kept: Vec<(usize, usize)> = statements
         .par_iter()
         .enumerate()
-        .filter_map(|(index, statement)| Some((index, *account_by_clabe.get(statement.account.trim())?)))
+        .filter_map(|(index, statement)| Some((index, *account_by_clabe.get(statement.account().trim())?)))
         .collect();
     // Odoo lines are counted and chosen in one pass (which account a line is on is a scan of the
     // configured accounts, once a line): only posted lines on a bank account become `Line`s. The
@@ -181,7 +181,7 @@ pub(super) fn prepare<'a>(
         .fold(
             || (Vec::new(), Scopes::default()),
             |(mut kept, scopes), (index, line)| {
-                let account = config.bank_account_index(&line.account);
+                let account = config.bank_account_index(line.account());
                 if let (Some(account), MoveState::Posted) = (account, line.state) {
                     kept.push((index, account));
                 }
@@ -199,15 +199,15 @@ pub(super) fn prepare<'a>(
     // sorted, the two sides at once, each on all cores (a stable sort: the order of a sequential
     // one), and the lines are then made in that order.
     rayon::join(
-        || kept.par_sort_by(|a, b| id_cmp(&statements[a.0].id, &statements[b.0].id)),
-        || kept_moves.par_sort_by(|a, b| id_cmp(&moves[a.0].id, &moves[b.0].id)),
+        || kept.par_sort_by(|a, b| id_cmp(statements[a.0].id(), statements[b.0].id())),
+        || kept_moves.par_sort_by(|a, b| id_cmp(moves[a.0].id(), moves[b.0].id())),
     );
     let statement_lines: Vec<Line> = kept
         .into_par_iter()
         .map(|(index, account_index)| {
             let statement = &statements[index];
             let mut line = prepare_statement(index, statement, account_index, config);
-            line.manual = manual.statement_ids.contains(statement.id.trim());
+            line.manual = manual.statement_ids.contains(statement.id().trim());
             line
         })
         .collect();
@@ -221,7 +221,7 @@ pub(super) fn prepare<'a>(
         .map(|(index, account_index)| {
             let line = &moves[index];
             let mut prepared = prepare_move(index, line, account_index, config);
-            prepared.manual = manual.move_line_ids.contains(line.id.trim());
+            prepared.manual = manual.move_line_ids.contains(line.id().trim());
             prepared
         })
         .collect();
@@ -349,7 +349,7 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
             (date, date)
         }
     };
-    let references = references_of(&statement.reference, &statement.description);
+    let references = references_of(statement.reference(), statement.description());
     let primary = primary_reference(&references);
     let fingerprint = fingerprint(&FingerprintInput {
         money: statement.amount,
@@ -369,7 +369,7 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         fingerprint,
         duplicate_of: None,
         manual: false,
-        has_counterparty_clabe: Clabe::parse(&statement.counterparty_account).is_ok(),
+        has_counterparty_clabe: Clabe::parse(statement.counterparty_account()).is_ok(),
     }
 }
 
@@ -382,7 +382,7 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
     } else {
         line.amount_currency.unwrap_or(line.balance)
     };
-    let references = references_of(&line.reference, &line.label);
+    let references = references_of(line.reference(), line.label());
     let primary = primary_reference(&references);
     let fingerprint = fingerprint(&FingerprintInput {
         money,
@@ -443,8 +443,8 @@ impl Prepared<'_> {
     pub fn id(&self, side: Side, index: usize) -> &str {
         let line = self.line(side, index);
         match side {
-            Side::Statement => &self.statements_raw[line.source()].id,
-            Side::Move => &self.moves_raw[line.source()].id,
+            Side::Statement => self.statements_raw[line.source()].id(),
+            Side::Move => self.moves_raw[line.source()].id(),
         }
     }
 
@@ -458,15 +458,15 @@ impl Prepared<'_> {
     pub fn name(&self, side: Side, index: usize) -> &str {
         let line = self.line(side, index);
         match side {
-            Side::Statement => &self.statements_raw[line.source()].counterparty_name,
-            Side::Move => &self.moves_raw[line.source()].partner,
+            Side::Statement => self.statements_raw[line.source()].counterparty_name(),
+            Side::Move => self.moves_raw[line.source()].partner(),
         }
     }
 
     /// A statement line's counterparty CLABE, when valid: its 18 digits, the trimmed text as given.
     pub fn counterparty_clabe(&self, index: usize) -> Option<&str> {
         let line = &self.statements[index];
-        line.has_counterparty_clabe.then(|| self.statements_raw[line.source()].counterparty_account.trim())
+        line.has_counterparty_clabe.then(|| self.statements_raw[line.source()].counterparty_account().trim())
     }
 
     pub fn account(&self, line: &Line) -> &str {
@@ -511,11 +511,16 @@ impl Prepared<'_> {
         let (id, raw_reference, raw_text, move_name) = match side {
             Side::Statement => {
                 let raw = &self.statements_raw[line.source()];
-                (raw.id.to_string(), raw.reference.to_string(), raw.description.to_string(), None)
+                (raw.id().to_string(), raw.reference().to_string(), raw.description().to_string(), None)
             }
             Side::Move => {
                 let raw = &self.moves_raw[line.source()];
-                (raw.id.to_string(), raw.reference.to_string(), raw.label.to_string(), Some(raw.move_name.to_string()))
+                (
+                    raw.id().to_string(),
+                    raw.reference().to_string(),
+                    raw.label().to_string(),
+                    Some(raw.move_name().to_string()),
+                )
             }
         };
         ExceptionItem {

@@ -146,10 +146,10 @@ impl Settled {
     /// after every match is built, and those explanations (one match in seven on the generated
     /// data, about 0.2 GB at 10 M lines) are held twice until then.
     pub fn to_match(&self, statements: &[StatementLine], moves: &[MoveLine], accounts: &[String]) -> Match {
-        let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(&moves[m as usize].id)).collect();
+        let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(moves[m as usize].id())).collect();
         move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
         let statement = &statements[self.statement as usize];
-        let statement_id = Text::new(&statement.id);
+        let statement_id = Text::new(statement.id());
         let explanation = match &self.why {
             Why::Pair(pair) => {
                 let delta = i64::from(pair.date_delta_banking_days);

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use recon_core::matching::{
-    ExceptionKind, ManualAssignments, MatchConfig, MatchRule, MoveLine, Outcome, Review, StatementLine, reconcile,
-    reconcile_with_manual,
+    ExceptionKind, ManualAssignments, MatchConfig, MatchRule, MoveLine, MoveTexts, Outcome, Review, StatementLine,
+    StatementTexts, reconcile, reconcile_with_manual,
 };
 use recon_gen::{Dataset, Spec, generate};
 
@@ -163,7 +163,7 @@ fn identical_output_for_any_thread_count_and_input_order() {
 fn every_match_explains_itself() {
     let (data, outcome) = generated(2_000, 14);
     let (_, moves) = typed(&data);
-    let moves: HashMap<&str, &MoveLine> = moves.iter().map(|m| (m.id.as_str(), m)).collect();
+    let moves: HashMap<&str, &MoveLine> = moves.iter().map(|m| (m.id(), m)).collect();
     for m in &outcome.matches {
         assert!(!m.summary().is_empty(), "{m:?}");
         assert!(m.explanation.date_delta_banking_days <= 3, "{m:?}");
@@ -240,25 +240,18 @@ fn extreme_dates_reconcile_and_never_match_across_the_range() {
                 && m.explanation.amount.currency.code() == "MXN"
         })
         .expect("a peso deposit matched by fingerprint");
-    let statement_template = statements.iter().find(|s| s.id == pair.statement_id).expect("its statement").clone();
-    let move_template = moves.iter().find(|m| m.id == pair.move_line_ids[0]).expect("its Odoo line").clone();
-    let statement = |id: &str, booked_at: Option<Timestamp>, reference: &str, amount_minor: i64| StatementLine {
-        id: id.into(),
-        booked_at,
-        value_date: booked_at.map(|_| statement_template.value_date).unwrap_or_default(),
-        reference: reference.into(),
-        description: "SPEI RECIBIDO".into(),
-        amount: Money { amount_minor, ..statement_template.amount },
-        ..statement_template.clone()
+    let statement_template = statements.iter().find(|s| s.id() == pair.statement_id).expect("its statement").clone();
+    let move_template = moves.iter().find(|m| m.id() == pair.move_line_ids[0]).expect("its Odoo line").clone();
+    let statement = |id: &str, booked_at: Option<Timestamp>, reference: &str, amount_minor: i64| {
+        let texts = StatementTexts { id, reference, description: "SPEI RECIBIDO", ..statement_template.texts() };
+        let value_date = booked_at.map(|_| statement_template.value_date).unwrap_or_default();
+        StatementLine::new(texts, booked_at, value_date, Money { amount_minor, ..statement_template.amount })
     };
-    let odoo = |id: &str, date: NaiveDate, reference: &str, amount_minor: i64| MoveLine {
-        id: id.into(),
-        date,
-        label: "Pago".into(),
-        reference: reference.into(),
-        balance: Money { amount_minor, ..move_template.balance },
-        amount_currency: move_template.amount_currency.map(|money| Money { amount_minor, ..money }),
-        ..move_template.clone()
+    let odoo = |id: &str, date: NaiveDate, reference: &str, amount_minor: i64| {
+        let texts = MoveTexts { id, label: "Pago", reference, ..move_template.texts() };
+        let amount_currency = move_template.amount_currency.map(|money| Money { amount_minor, ..money });
+        let balance = Money { amount_minor, ..move_template.balance };
+        MoveLine::new(texts, date, balance, amount_currency, move_template.state)
     };
     let (first, last) = (Some(Timestamp::Date(NaiveDate::MIN)), Some(Timestamp::Date(NaiveDate::MAX)));
     statements.extend([
@@ -307,7 +300,7 @@ fn a_reference_match_across_dates_says_the_window_carried_it() {
         .map(|m| m.move_line_ids[0].as_str())
         .take(20)
         .collect();
-    for line in moves.iter_mut().filter(|m| shifted.contains(m.id.as_str())) {
+    for line in moves.iter_mut().filter(|m| shifted.contains(m.id())) {
         let next = line.date.succ_opt().expect("a date before the last");
         if !matches!(next.weekday(), Weekday::Sat | Weekday::Sun) {
             line.date = next;
