@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_with_manual};
+use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_unbuilt};
 use recon_store::{
     CaseWrite, ItemSide, MatchFilter, MatchReview, MatchStatus, MatchWrite, RowSource, RunHeader, RunInput, RunLock,
     RunMode, RunScope, RunWrite, Store, TestHooks,
@@ -303,29 +303,31 @@ fn reconcile_inputs(
         %context,
         "inputs read"
     );
-    let mut outcome =
-        reconcile_with_manual(&inputs.statements.lines, &inputs.moves.lines, &settings.match_config, manual);
-    // Counterpart lines were dropped at read; the core would have counted them as not on a bank account.
-    outcome.counts.moves_total += inputs.counterpart_lines;
-    outcome.counts.moves_not_bank_account += inputs.counterpart_lines;
-    let owned = Owned::select(outcome.matches, outcome.exceptions, &outcome.kpi, range);
+    let unbuilt = reconcile_unbuilt(&inputs.statements.lines, &inputs.moves.lines, &settings.match_config, manual);
+    // Where each of the run's exceptions was read: the last use of the typed lines' id index.
+    let in_range = unbuilt.exceptions.iter().filter(|exception| Owned::owns_exception(exception, range));
+    let provenances = Provenances::of_exceptions(in_range, &inputs.statements, &inputs.moves);
     let quarantined = Quarantined {
         statement_rows: inputs.statements.bad_rows.len() as u64,
         move_rows: inputs.moves.bad_rows.len() as u64,
     };
-    let sides = Sides { statements: statement_counts, moves: move_counts };
-    let counts = RunCounts::new(&owned, sides, outcome.counts, quarantined);
-    let provenances = Provenances::of_exceptions(&owned.exceptions, &inputs.statements, &inputs.moves);
     let run_inputs = inputs.run_inputs;
-    // The typed lines are not needed past this point: tens of millions of strings at 1 M lines.
-    // They are freed on all cores before the write, whose rows (mapped a round at a time) take the
-    // memory the lines gave back (freed on a thread of their own beside the mapping, they were
-    // once still half there when the rows were all built, the run's peak at 10 M; BENCHMARKS.md).
+    // The typed lines are not needed past this point: tens of millions of lines at 10 M, about 5 GB.
+    // They are freed on all cores before the matches are built (built while the lines were still
+    // held, the matches made the run's peak at 10 M: BENCHMARKS.md, fifteenth session), and before
+    // the write, whose rows (mapped a round at a time) take the memory the lines gave back.
     // The time counts in the run's `reconcile_ms` (and is logged on its own).
     let freeing = Instant::now();
     let (statements, moves) = (inputs.statements.lines, inputs.moves.lines);
     rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
     tracing::debug!(ms = freeing.elapsed().as_millis(), "typed inputs freed");
+    let mut outcome = unbuilt.build();
+    // Counterpart lines were dropped at read; the core would have counted them as not on a bank account.
+    outcome.counts.moves_total += inputs.counterpart_lines;
+    outcome.counts.moves_not_bank_account += inputs.counterpart_lines;
+    let owned = Owned::select(outcome.matches, outcome.exceptions, &outcome.kpi, range);
+    let sides = Sides { statements: statement_counts, moves: move_counts };
+    let counts = RunCounts::new(&owned, sides, outcome.counts, quarantined);
     let Owned { matches, exceptions, kpi } = owned;
     (matches, Reconciled { exceptions, kpi, counts, context, provenances, quarantined, run_inputs })
 }
@@ -431,12 +433,14 @@ impl Owned {
             matches: matches.into_iter().filter(|m| range.contains(m.business_date)).collect(),
             // A case belongs to the run when any of its lines is in range: an in-range Odoo line paired
             // with a statement line of the context margin must still be reported by somebody.
-            exceptions: exceptions
-                .into_iter()
-                .filter(|e| e.items.iter().any(|item| range.contains(item.business_date)))
-                .collect(),
+            exceptions: exceptions.into_iter().filter(|e| Owned::owns_exception(e, range)).collect(),
             kpi: scope::kpi_in_range(kpi, range),
         }
+    }
+
+    /// Whether a case belongs to the run: any of its lines is in range.
+    fn owns_exception(exception: &recon_core::matching::Exception, range: DateRange) -> bool {
+        exception.items.iter().any(|item| range.contains(item.business_date))
     }
 }
 

@@ -734,6 +734,62 @@ pub fn reconcile_with_manual(
     config: &MatchConfig,
     manual: &ManualAssignments,
 ) -> Outcome {
+    reconcile_unbuilt(statements, moves, config, manual).build()
+}
+
+/// A reconciliation whose matches are not built yet, and which no longer needs the records: the
+/// exceptions and the KPI are final, and each match keeps its ids and amount. Built by
+/// [`reconcile_unbuilt`]; [`Unbuilt::build`] gives the [`Outcome`].
+///
+/// The two steps let a caller free its records in between. At the top of a night (10 M statement
+/// lines) the records are about 5 GB and the matches about 3.7 GB; built while the records are still
+/// held, the matches made the run's peak.
+pub struct Unbuilt {
+    /// Exceptions, sorted by kind then case id (as in [`Outcome`]).
+    pub exceptions: Vec<Exception>,
+    /// The KPI.
+    pub kpi: KpiReport,
+    /// Each partition's settled matches, in the order the tiers settled them.
+    per_partition: Vec<Vec<tiers::Settled>>,
+    /// (statement index, partition, position) of every settled match, in statement id order.
+    order: Vec<(u32, u32, u32)>,
+    /// Each match's ids and amount, in `order`'s order.
+    ids: Vec<tiers::MatchIds>,
+    /// `Prepared::accounts`.
+    accounts: Vec<String>,
+    base_counts: Counts,
+    truncated: u64,
+}
+
+impl Unbuilt {
+    /// Builds the matches (on every core, each straight into its place) and counts them.
+    pub fn build(self) -> Outcome {
+        let Unbuilt { exceptions, kpi, per_partition, order, ids, accounts, base_counts, truncated } = self;
+        let matches: Vec<Match> = order
+            .into_par_iter()
+            .zip(ids)
+            .map(|((_, partition, position), ids)| {
+                per_partition[partition as usize][position as usize].to_match(ids, &accounts)
+            })
+            .collect();
+        per_partition.into_par_iter().flatten().for_each(drop);
+        let counts = prepare::counts(base_counts, &matches, &exceptions, truncated);
+        Outcome { matches, exceptions, kpi, counts }
+    }
+}
+
+/// [`reconcile_with_manual`] up to, not including, building the matches: the result borrows nothing,
+/// so the caller can free `statements` and `moves` before [`Unbuilt::build`].
+///
+/// # Panics
+///
+/// As [`reconcile`], when either side holds 2^32 records or more.
+pub fn reconcile_unbuilt(
+    statements: &[StatementLine],
+    moves: &[MoveLine],
+    config: &MatchConfig,
+    manual: &ManualAssignments,
+) -> Unbuilt {
     assert!(
         u32::try_from(statements.len()).is_ok() && u32::try_from(moves.len()).is_ok(),
         "a reconcile takes fewer than 2^32 records a side ({} statement lines, {} Odoo lines): split the scope",
@@ -794,15 +850,15 @@ pub fn reconcile_with_manual(
     // before the matches are built.
     let prepare::Prepared { statements_raw, moves_raw, statements, moves, accounts, counts: base_counts } = prepared;
     rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
-    let matches: Vec<Match> = order
-        .into_par_iter()
-        .map(|(_, partition, position)| {
-            per_partition[partition as usize][position as usize].to_match(statements_raw, moves_raw, &accounts)
+    // What each match takes from the records, copied so that the records can go before the
+    // matches are built.
+    let ids = order
+        .par_iter()
+        .map(|&(_, partition, position)| {
+            per_partition[partition as usize][position as usize].ids(statements_raw, moves_raw)
         })
         .collect();
-    per_partition.into_par_iter().flatten().for_each(drop);
-    let counts = prepare::counts(base_counts, &matches, &exceptions, truncated);
-    Outcome { matches, exceptions, kpi, counts }
+    Unbuilt { exceptions, kpi, per_partition, order, ids, accounts, base_counts, truncated }
 }
 
 /// The stable id of a match: blake3 over its sorted item ids.

@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 use super::exceptions::{Ambiguity, Leftovers};
 use super::prepare::{ByFingerprint, Line, Partition, Prepared};
 use super::{Explanation, Match, MatchConfig, MatchRule, MoveLine, Review, StatementLine, Text, match_id};
+use crate::money::Money;
 use crate::reference::ReferenceKind;
 
 /// What one partition produced.
@@ -140,21 +141,25 @@ impl Settled {
         self.review
     }
 
+    /// What the match takes from the caller's records: its ids and the statement's amount.
+    pub fn ids(&self, statements: &[StatementLine], moves: &[MoveLine]) -> MatchIds {
+        let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(moves[m as usize].id())).collect();
+        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
+        let statement = &statements[self.statement as usize];
+        MatchIds { statement_id: Text::new(statement.id()), move_line_ids, amount: statement.amount }
+    }
+
     /// The match, with its ids, match id, account and explanation. `accounts` are
     /// `Prepared::accounts`. Built by reference (the matches are built in id order on all cores from
     /// lists in partition order), so a tier 3 or 4 explanation is cloned: the `Settled`s are freed
     /// after every match is built, and those explanations (one match in seven on the generated
     /// data, about 0.2 GB at 10 M lines) are held twice until then.
-    pub fn to_match(&self, statements: &[StatementLine], moves: &[MoveLine], accounts: &[String]) -> Match {
-        let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(moves[m as usize].id())).collect();
-        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
-        let statement = &statements[self.statement as usize];
-        let statement_id = Text::new(statement.id());
+    pub fn to_match(&self, ids: MatchIds, accounts: &[String]) -> Match {
+        let MatchIds { statement_id, move_line_ids, amount } = ids;
         let explanation = match &self.why {
             Why::Pair(pair) => {
                 let delta = i64::from(pair.date_delta_banking_days);
-                let mut explanation =
-                    explanation(pair.rule, pair.shared.clone(), statement.amount, statement.amount, delta);
+                let mut explanation = explanation(pair.rule, pair.shared.clone(), amount, amount, delta);
                 if pair.rule == MatchRule::ReferenceAmount && pair.date_delta_banking_days > 0 {
                     explanation.corroboration.push("within_window".into());
                 }
@@ -174,6 +179,15 @@ impl Settled {
     }
 }
 
+/// What a [`Settled`] match takes from the caller's records ([`Settled::ids`]), so that the records
+/// can be freed before the match is built: the statement line's id and amount, the Odoo lines' ids
+/// in id order.
+pub(super) struct MatchIds {
+    statement_id: Text,
+    move_line_ids: Vec<Text>,
+    amount: Money,
+}
+
 /// What a match of `statement` with `move_lines` says for itself: the rule, the reference that
 /// agreed, both amounts and the (largest) banking-day distance.
 fn explain<'l>(
@@ -185,7 +199,7 @@ fn explain<'l>(
     let move_lines = move_lines.into_iter();
     let delta = move_lines.clone().map(|line| statement.date_delta(line)).max().unwrap_or(0);
     let move_sum: i64 = move_lines.map(|line| line.amount_minor).sum();
-    let move_amount = crate::money::Money::from_minor(move_sum, statement.currency);
+    let move_amount = Money::from_minor(move_sum, statement.currency);
     explanation(rule, shared, statement.money(), move_amount, delta)
 }
 
@@ -193,8 +207,8 @@ fn explain<'l>(
 fn explanation(
     rule: MatchRule,
     shared: Option<(ReferenceKind, Text)>,
-    amount: crate::money::Money,
-    move_amount: crate::money::Money,
+    amount: Money,
+    move_amount: Money,
     date_delta_banking_days: i64,
 ) -> Explanation {
     let (reference_kind, reference) = shared.unzip();
