@@ -809,6 +809,10 @@ pub fn reconcile_unbuilt(
             (settled, result.leftovers, result.settlement_searches_truncated)
         })
         .collect();
+    // The partitions' line lists (8 bytes a line) are not needed past the tiers: freed before the
+    // exceptions are classified, which is the reconcile's peak (the records, the prepared lines, the
+    // `Settled`s and the exceptions held at once).
+    drop(partitions);
     let mut leftovers = exceptions::Leftovers::default();
     let mut truncated = 0;
     let mut per_partition: Vec<Vec<tiers::Settled>> = Vec::with_capacity(results.len());
