@@ -44,7 +44,8 @@ pub enum Error {
         /// The amount text.
         value: String,
     },
-    /// A line's texts together are longer than one typed record holds.
+    /// A line's texts together are longer than one typed record holds. It names no one text: the
+    /// field error around it names the longest, cut short.
     #[error("the line's texts total {bytes} bytes, more than the {limit} one typed line holds")]
     TextsTooLong {
         /// Their total length in bytes.

@@ -30,7 +30,7 @@ pub mod time;
 
 pub use error::Error;
 
-/// Short text held by the millions: record fields, ids, canonical references. Up to 24 bytes are
+/// Short text held by the millions: ids in matches, canonical references. Up to 24 bytes are
 /// inline (an id, a CLABE, most references), so a million lines are not millions of heap blocks;
 /// longer text (descriptions, Odoo's external ids) is on the heap as in a `String`.
 pub type Text = compact_str::CompactString;

@@ -8,7 +8,7 @@
 //! block beside 16 bytes of pointer and four bytes of offset per text after the first.
 
 /// `SPLITS + 1` texts, concatenated, with the byte offsets where texts `1..=SPLITS` start.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PackedTexts<const SPLITS: usize> {
     text: Box<str>,
     starts: [u32; SPLITS],
@@ -63,6 +63,12 @@ mod tests {
         }
         let empty = PackedTexts::<2>::new(&["", "", ""]);
         assert_eq!([empty.get(0), empty.get(1), empty.get(2)], ["", "", ""]);
+    }
+
+    #[test]
+    fn the_same_bytes_split_elsewhere_are_other_texts() {
+        assert_ne!(PackedTexts::<1>::new(&["ab", "c"]), PackedTexts::<1>::new(&["a", "bc"]));
+        assert_eq!(PackedTexts::<1>::new(&["a", "bc"]), PackedTexts::<1>::new(&["a", "bc"]));
     }
 
     #[test]

@@ -18,7 +18,8 @@ use crate::time::{parse_timestamp, parse_timestamp_with_format};
 pub struct FieldError {
     /// Logical field name (`amount`, `booked_at`, ...).
     pub field: &'static str,
-    /// The text as given.
+    /// The text as given (for a line whose texts are too long altogether, the longest one's first 64
+    /// characters, then `…`).
     pub value: String,
     /// Why it was refused.
     pub error: Error,
@@ -159,27 +160,31 @@ pub fn parse_statement(
         counterparty_name: fields.counterparty_name,
         counterparty_account: fields.counterparty_account.trim(),
     };
-    texts_fit(&[
-        ("id", texts.id),
-        ("account", texts.account),
-        ("reference", texts.reference),
-        ("description", texts.description),
-        ("counterparty_name", texts.counterparty_name),
-        ("counterparty_account", texts.counterparty_account),
-    ])?;
+    texts_fit(
+        &[
+            ("id", texts.id),
+            ("account", texts.account),
+            ("reference", texts.reference),
+            ("description", texts.description),
+            ("counterparty_name", texts.counterparty_name),
+            ("counterparty_account", texts.counterparty_account),
+        ],
+        MAX_RECORD_TEXT_BYTES,
+    )?;
     Ok(StatementLine::new(texts, booked_at, value_date, amount))
 }
 
-/// Refuses a line whose texts together are longer than a typed line holds, naming its longest field
-/// (whose value is cut to its first 64 characters in the error).
-fn texts_fit(texts: &[(&'static str, &str)]) -> Result<(), FieldError> {
+/// Refuses a line whose texts together are longer than `limit` bytes (what a typed line holds:
+/// [`MAX_RECORD_TEXT_BYTES`]), naming its longest field (the first of equally long ones), whose value
+/// is cut to its first 64 characters in the error.
+fn texts_fit(texts: &[(&'static str, &str)], limit: usize) -> Result<(), FieldError> {
     let bytes: usize = texts.iter().map(|(_, text)| text.len()).sum();
-    if bytes <= MAX_RECORD_TEXT_BYTES {
+    if bytes <= limit {
         return Ok(());
     }
-    let (field, value) = texts.iter().copied().max_by_key(|(_, text)| text.len()).unwrap_or(("id", ""));
+    let (field, value) = texts.iter().rev().copied().max_by_key(|(_, text)| text.len()).unwrap_or(("id", ""));
     let value = value.chars().take(64).collect::<String>() + "…";
-    Err(FieldError { field, value, error: Error::TextsTooLong { bytes, limit: MAX_RECORD_TEXT_BYTES } })
+    Err(FieldError { field, value, error: Error::TextsTooLong { bytes, limit } })
 }
 
 /// How the Odoo source writes its values.
@@ -269,6 +274,7 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
             Error::NotOneOf { value: fields.parent_state.to_owned(), allowed: "posted, draft, cancel".to_owned() },
         ));
     };
+    let date = parse_date("date", fields.date, None)?;
     let texts = MoveTexts {
         id: fields.id.trim(),
         move_name: fields.move_name,
@@ -278,20 +284,85 @@ pub fn parse_move(fields: &MoveFields<'_>, format: &MoveFormat) -> Result<MoveLi
         label: fields.name,
         reference: fields.reference,
     };
-    texts_fit(&[
-        ("id", texts.id),
-        ("move_name", texts.move_name),
-        ("journal_id", texts.journal),
-        ("account_id", texts.account),
-        ("partner_id", texts.partner),
-        ("name", texts.label),
-        ("ref", texts.reference),
-    ])?;
-    Ok(MoveLine::new(
-        texts,
-        parse_date("date", fields.date, None)?,
-        Money::from_minor(balance_minor, company),
-        amount_currency,
-        state,
-    ))
+    texts_fit(
+        &[
+            ("id", texts.id),
+            ("move_name", texts.move_name),
+            ("journal_id", texts.journal),
+            ("account_id", texts.account),
+            ("partner_id", texts.partner),
+            ("name", texts.label),
+            ("ref", texts.reference),
+        ],
+        MAX_RECORD_TEXT_BYTES,
+    )?;
+    Ok(MoveLine::new(texts, date, Money::from_minor(balance_minor, company), amount_currency, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_too_long_altogether_names_its_longest_field_cut_short() {
+        let long = "ñ".repeat(100);
+        let texts = [("id", "1001"), ("reference", long.as_str()), ("description", long.as_str())];
+        let total = 4 + 2 * long.len();
+        assert_eq!(texts_fit(&texts, total), Ok(()), "exactly at the limit fits");
+        let refused = texts_fit(&texts, total - 1).expect_err("one byte over");
+        assert_eq!(refused.field, "reference", "the first of the two longest");
+        assert_eq!(refused.value, "ñ".repeat(64) + "…");
+        assert_eq!(refused.error, Error::TextsTooLong { bytes: total, limit: total - 1 });
+    }
+
+    #[test]
+    fn ids_accounts_and_clabes_are_trimmed_free_text_is_kept_as_given() {
+        let fields = StatementFields {
+            id: " 1001 ",
+            account: " 012180001183597101 ",
+            value_date: "2026-10-01",
+            amount: "10.00",
+            currency: "MXN",
+            reference: " REF 1 ",
+            description: " SPEI RECIBIDO ",
+            counterparty_name: " ANA ",
+            counterparty_account: " 002180941654794723 ",
+            ..StatementFields::default()
+        };
+        let line = parse_statement(&fields, &StatementFormat::default(), chrono_tz::America::Mexico_City)
+            .expect("a valid line");
+        let texts = StatementTexts {
+            id: "1001",
+            account: "012180001183597101",
+            reference: " REF 1 ",
+            description: " SPEI RECIBIDO ",
+            counterparty_name: " ANA ",
+            counterparty_account: "002180941654794723",
+        };
+        assert_eq!(line.texts(), texts);
+        let fields = MoveFields {
+            id: " __export__.aml_1 ",
+            move_name: " BNK1/2026/00001 ",
+            date: "2026-10-01",
+            journal_id: " BBVA ",
+            account_id: " 102.01.02 Bancos BBVA ",
+            partner_id: " Ana ",
+            name: " Pago ",
+            reference: " REF 1 ",
+            debit: "10.00",
+            parent_state: "posted",
+            ..MoveFields::default()
+        };
+        let line = parse_move(&fields, &MoveFormat::default()).expect("a valid line");
+        let texts = MoveTexts {
+            id: "__export__.aml_1",
+            move_name: " BNK1/2026/00001 ",
+            journal: " BBVA ",
+            account: " 102.01.02 Bancos BBVA ",
+            partner: " Ana ",
+            label: " Pago ",
+            reference: " REF 1 ",
+        };
+        assert_eq!(line.texts(), texts);
+    }
 }

@@ -27,7 +27,7 @@ use tracing::Instrument;
 use crate::cli::RunArgs;
 use crate::config::{self, Settings};
 use crate::exit::Exit;
-use crate::input::{self, BadRow};
+use crate::input::{self, BadRow, Loaded};
 use crate::mapping::{self, Provenances};
 use crate::report::{self, RunReport, TopException};
 use crate::scope::{self, DateRange, SideCounts};
@@ -305,7 +305,7 @@ fn reconcile_inputs(
     );
     let unbuilt = reconcile_unbuilt(&inputs.statements.lines, &inputs.moves.lines, &settings.match_config, manual);
     // Where each of the run's exceptions was read: the last use of the typed lines' id index.
-    let in_range = unbuilt.exceptions.iter().filter(|exception| Owned::owns_exception(exception, range));
+    let in_range = unbuilt.exceptions().iter().filter(|exception| Owned::owns_exception(exception, range));
     let provenances = Provenances::of_exceptions(in_range, &inputs.statements, &inputs.moves);
     let quarantined = Quarantined {
         statement_rows: inputs.statements.bad_rows.len() as u64,
@@ -318,8 +318,8 @@ fn reconcile_inputs(
     // the write, whose rows (mapped a round at a time) take the memory the lines gave back.
     // The time counts in the run's `reconcile_ms` (and is logged on its own).
     let freeing = Instant::now();
-    let (statements, moves) = (inputs.statements.lines, inputs.moves.lines);
-    rayon::join(|| statements.into_par_iter().for_each(drop), || moves.into_par_iter().for_each(drop));
+    let (statements, moves) = (inputs.statements, inputs.moves);
+    rayon::join(|| free(statements), || free(moves));
     tracing::debug!(ms = freeing.elapsed().as_millis(), "typed inputs freed");
     let mut outcome = unbuilt.build();
     // Counterpart lines were dropped at read; the core would have counted them as not on a bank account.
@@ -330,6 +330,11 @@ fn reconcile_inputs(
     let counts = RunCounts::new(&owned, sides, outcome.counts, quarantined);
     let Owned { matches, exceptions, kpi } = owned;
     (matches, Reconciled { exceptions, kpi, counts, context, provenances, quarantined, run_inputs })
+}
+
+/// Frees what was read of one input: its typed lines on every core, then its id index.
+fn free<T: Send>(mut loaded: Loaded<T>) {
+    std::mem::take(&mut loaded.lines).into_par_iter().for_each(drop);
 }
 
 /// The run's matches as the store reads them (`RowSource`): the core's own, each mapped to its

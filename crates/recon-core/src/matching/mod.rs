@@ -746,9 +746,9 @@ pub fn reconcile_with_manual(
 /// held, the matches made the run's peak.
 pub struct Unbuilt {
     /// Exceptions, sorted by kind then case id (as in [`Outcome`]).
-    pub exceptions: Vec<Exception>,
+    exceptions: Vec<Exception>,
     /// The KPI.
-    pub kpi: KpiReport,
+    kpi: KpiReport,
     /// Each partition's settled matches, in the order the tiers settled them.
     per_partition: Vec<Vec<tiers::Settled>>,
     /// (statement index, partition, position) of every settled match, in statement id order.
@@ -762,6 +762,16 @@ pub struct Unbuilt {
 }
 
 impl Unbuilt {
+    /// The exceptions, final (sorted by kind then case id, as in [`Outcome`]).
+    pub fn exceptions(&self) -> &[Exception] {
+        &self.exceptions
+    }
+
+    /// The KPI, final.
+    pub fn kpi(&self) -> &KpiReport {
+        &self.kpi
+    }
+
     /// Builds the matches (on every core, each straight into its place) and counts them.
     pub fn build(self) -> Outcome {
         let Unbuilt { exceptions, kpi, per_partition, order, ids, accounts, base_counts, truncated } = self;
