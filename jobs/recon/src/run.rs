@@ -314,8 +314,9 @@ fn reconcile_inputs(
     let run_inputs = inputs.run_inputs;
     // The typed lines are not needed past this point: tens of millions of lines at 10 M, about 5 GB.
     // They are freed on all cores before the matches are built (built while the lines were still
-    // held, the matches made the run's peak at 10 M: BENCHMARKS.md, fifteenth session), and before
-    // the write, whose rows (mapped a round at a time) take the memory the lines gave back.
+    // held, the matches made or nearly made the run's peak at 10 M: BENCHMARKS.md, fifteenth
+    // session), and before the write, whose rows (mapped a round at a time) take the memory the
+    // lines gave back.
     // The time counts in the run's `reconcile_ms` (and is logged on its own).
     let freeing = Instant::now();
     let (statements, moves) = (inputs.statements, inputs.moves);
