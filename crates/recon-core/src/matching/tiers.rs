@@ -95,7 +95,7 @@ impl Found {
 
 /// A match between the tiers and the outcome: everything its [`Match`] is built from once the
 /// prepared lines are freed. The matches are the outcome's largest part (about 330 bytes each
-/// with their ids, a million a night); building them only after the lines (152 bytes each, and
+/// with their ids, a million a night); building them only after the lines (136 bytes each, and
 /// their partitions' indexes) are gone keeps the two from being held at once, and lets the
 /// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 88 bytes: a
 /// tier 1 or 2 match keeps neither amount, since both are the statement record's.
