@@ -202,7 +202,7 @@ impl StatementLine {
         amount: Money,
     ) -> StatementLine {
         let StatementTexts { id, account, reference, description, counterparty_name, counterparty_account } = texts;
-        let texts = PackedTexts::new(&[id, account, reference, description, counterparty_name, counterparty_account]);
+        let texts = PackedTexts::new(id, [account, reference, description, counterparty_name, counterparty_account]);
         StatementLine { texts, booked_at, value_date, amount }
     }
 
@@ -329,7 +329,7 @@ impl MoveLine {
         state: MoveState,
     ) -> MoveLine {
         let MoveTexts { id, move_name, journal, account, partner, label, reference } = texts;
-        let texts = PackedTexts::new(&[id, move_name, journal, account, partner, label, reference]);
+        let texts = PackedTexts::new(id, [move_name, journal, account, partner, label, reference]);
         MoveLine { texts, date, balance, amount_currency, state }
     }
 
