@@ -30,6 +30,17 @@ pub enum ReferenceKind {
 }
 
 impl ReferenceKind {
+    /// Every kind in declaration order, so `ALL[kind as usize] == kind`: a compact form of a
+    /// reference (the matching core's reference arena) stores the index in one byte.
+    pub(crate) const ALL: [ReferenceKind; 6] = [
+        ReferenceKind::ClaveRastreo,
+        ReferenceKind::ReferenciaNumerica,
+        ReferenceKind::Oxxo,
+        ReferenceKind::ConektaPayout,
+        ReferenceKind::ConektaOrder,
+        ReferenceKind::Clabe,
+    ];
+
     /// Kinds that compare with each other. A Conekta payout reference and a referencia numérica are both
     /// numbers that an Odoo user types into `ref`; they share a family so `0598792` matches `Conekta 598792`.
     pub fn family(self) -> ReferenceFamily {
@@ -112,6 +123,24 @@ pub enum Rule {
     ConektaOrderId,
     /// 18 digits with a valid check digit and a catalogued bank.
     ValidClabe,
+}
+
+impl Rule {
+    /// Every rule in declaration order, so `ALL[rule as usize] == rule` (see [`ReferenceKind::ALL`]).
+    pub(crate) const ALL: [Rule; 12] = [
+        Rule::ReferenceFieldDigits,
+        Rule::ReferenceFieldToken,
+        Rule::ReferenciaKeyword,
+        Rule::RastreoKeyword,
+        Rule::ClaveShape,
+        Rule::OxxoGrouped,
+        Rule::OxxoPrefixed,
+        Rule::OxxoDigits,
+        Rule::CashNetworkDigits,
+        Rule::ConektaPayout,
+        Rule::ConektaOrderId,
+        Rule::ValidClabe,
+    ];
 }
 
 /// Where the text comes from: a dedicated reference field is read more eagerly than free text.

@@ -70,7 +70,7 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
 
     let mut moves_by_reference: HashMap<(u8, &str), Vec<usize>> = HashMap::default();
     for &m in &leftovers.moves {
-        for key in prepared.moves[m].reference_keys() {
+        for key in prepared.reference_keys(&prepared.moves[m]) {
             moves_by_reference.entry(key).or_default().push(m);
         }
     }
@@ -78,8 +78,8 @@ pub(super) fn classify(prepared: &Prepared<'_>, mut leftovers: Leftovers, config
     let mut out = Vec::new();
     for &s in &leftovers.statements {
         let statement = &prepared.statements[s];
-        let mut partners: Vec<usize> = statement
-            .reference_keys()
+        let mut partners: Vec<usize> = prepared
+            .reference_keys(statement)
             .flat_map(|key| moves_by_reference.get(&key).map(Vec::as_slice).unwrap_or_default().iter().copied())
             .filter(|m| !move_taken.contains(m))
             .collect();
@@ -136,19 +136,21 @@ fn settlement_group(prepared: &Prepared<'_>, s: usize, partners: &[usize]) -> Ve
     if prepared.moves[first].amount_minor == statement.amount_minor {
         return Vec::new();
     }
-    let Some((kind, canonical)) = shared_reference(statement, &prepared.moves[first]) else { return Vec::new() };
+    let Some((kind, canonical)) = shared_reference(prepared, statement, &prepared.moves[first]) else {
+        return Vec::new();
+    };
     let key = (kind.family().tag(), canonical.as_str());
     partners
         .iter()
         .copied()
-        .filter(|m| same_partition(m) && prepared.moves[*m].reference_keys().any(|k| k == key))
+        .filter(|m| same_partition(m) && prepared.reference_keys(&prepared.moves[*m]).any(|k| k == key))
         .collect()
 }
 
 fn settlement_mismatch(prepared: &Prepared<'_>, s: usize, group: &[usize], config: &MatchConfig) -> Exception {
     let statement = &prepared.statements[s];
     let sum: i64 = group.iter().map(|&m| prepared.moves[m].amount_minor).sum();
-    let shared = shared_reference(statement, &prepared.moves[group[0]])
+    let shared = shared_reference(prepared, statement, &prepared.moves[group[0]])
         .map(|(kind, canonical)| format!("{} {canonical}", kind.as_str()))
         .unwrap_or_default();
     let mut items = vec![prepared.exception_item(Side::Statement, s)];
@@ -189,7 +191,7 @@ fn paired_exception(prepared: &Prepared<'_>, s: usize, m: usize, config: &MatchC
     let statement = &prepared.statements[s];
     let line = &prepared.moves[m];
     let delta = statement.date_delta(line);
-    let shared = shared_reference(statement, line)
+    let shared = shared_reference(prepared, statement, line)
         .map(|(kind, canonical)| format!("{} {canonical}", kind.as_str()))
         .unwrap_or_default();
     let items = vec![prepared.exception_item(Side::Statement, s), prepared.exception_item(Side::Move, m)];

@@ -4,10 +4,12 @@
 use hashbrown::HashTable;
 use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Ordering;
+use std::num::NonZeroU32;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use super::arena::{self, ReferenceArena, ReferenceSpan, ReferenceView};
 use super::{
     Counts, Exception, ExceptionItem, ExceptionKind, Match, MatchConfig, MoveLine, MoveState, Side, StatementLine,
 };
@@ -68,13 +70,18 @@ pub(super) struct Line {
     /// business date and its SPEI operation date; for an Odoo line its accounting date (twice).
     /// Held as `i32` (every `NaiveDate` has one in range; see [`Line::date_ordinals`]).
     ordinals: [i32; 2],
-    pub references: References,
+    /// Where the line's references start in `Prepared::arena` and how many there are
+    /// ([`Line::references`]; two fields rather than a [`ReferenceSpan`], whose padding would
+    /// take seven bytes more).
+    references_start: u64,
+    references_count: u8,
     /// The first half of the line's fingerprint ([`FingerprintKey`]); the whole one is worked out
     /// again from the line for an exception's evidence ([`Prepared::fingerprint`]).
     pub fingerprint: FingerprintKey,
     pub has_reference: bool,
-    /// For a duplicate: the index (in the same side's line list) of the line kept.
-    pub duplicate_of: Option<u32>,
+    /// For a duplicate: the index (in the same side's line list) of the line kept, plus one
+    /// ([`Line::duplicate_of`]): four bytes where an `Option<u32>` takes eight.
+    duplicate_of: Option<NonZeroU32>,
     /// Reconciled by hand in a manual controlled run: out of the tiers, reconciled in the KPI.
     pub manual: bool,
     /// Whether a statement line's counterparty account is a valid CLABE ([`Prepared::counterparty_clabe`]
@@ -82,9 +89,10 @@ pub(super) struct Line {
     pub has_counterparty_clabe: bool,
 }
 
-// Every line of a night is one of these: 136 bytes since it keeps half its fingerprint (152 with the
-// whole one; 168 before indexes and ordinals were 32-bit; 200 with a copy of the counterparty CLABE).
-const _: () = assert!(size_of::<Line>() <= 136);
+// Every line of a night is one of these: 64 bytes since its references are in the arena (136 with
+// them inline, 152 with the whole fingerprint; 168 before indexes and ordinals were 32-bit; 200
+// with a copy of the counterparty CLABE).
+const _: () = assert!(size_of::<Line>() <= 64);
 
 /// The first 16 bytes (128 bits) of a line's fingerprint: what duplicate flagging and tier 1 compare.
 /// Two lines whose fingerprints differ share these 16 bytes with a probability of 2^-128 per pair,
@@ -101,6 +109,23 @@ impl FingerprintKey {
 }
 
 impl Line {
+    /// What [`prepare_lines`] fills its vector with before it writes each line in its place.
+    const PLACEHOLDER: Line = Line {
+        source_index: 0,
+        account_index: 0,
+        currency: Currency::MXN,
+        amount_minor: 0,
+        business_date: NaiveDate::MIN,
+        ordinals: [0; 2],
+        references_start: 0,
+        references_count: 0,
+        fingerprint: FingerprintKey([0; 16]),
+        has_reference: false,
+        duplicate_of: None,
+        manual: false,
+        has_counterparty_clabe: false,
+    };
+
     /// Index in the caller's slice.
     pub fn source(&self) -> usize {
         self.source_index as usize
@@ -114,6 +139,24 @@ impl Line {
     /// Banking-day ordinals of the line's dates (see the field `ordinals`).
     pub fn date_ordinals(&self) -> [i64; 2] {
         self.ordinals.map(i64::from)
+    }
+
+    /// For a duplicate: the index (in the same side's line list) of the line kept.
+    pub fn duplicate_of(&self) -> Option<usize> {
+        self.duplicate_of.map(|first| first.get() as usize - 1)
+    }
+
+    /// Where the line's references are in its arena.
+    pub fn references(&self) -> ReferenceSpan {
+        ReferenceSpan { start: self.references_start, count: self.references_count }
+    }
+
+    fn set_references(&mut self, span: ReferenceSpan) {
+        (self.references_start, self.references_count) = (span.start, span.count);
+    }
+
+    fn set_duplicate_of(&mut self, first: u32) {
+        self.duplicate_of = Some(NonZeroU32::new(first + 1).expect("fewer than 2^32 - 1 lines a side"));
     }
 
     pub fn money(&self) -> Money {
@@ -138,14 +181,6 @@ impl Line {
         debug_assert_eq!(ordinal, again, "an Odoo line has one date");
         ordinal
     }
-
-    /// Reference keys usable for matching (CLABEs identify accounts, not transactions).
-    pub fn reference_keys(&self) -> impl Iterator<Item = (u8, &str)> {
-        self.references
-            .iter()
-            .filter(|r| r.kind != ReferenceKind::Clabe)
-            .map(|r| (r.kind.family().tag(), r.canonical.as_str()))
-    }
 }
 
 /// A group of lines that can match each other: one account, one currency.
@@ -165,6 +200,8 @@ pub(super) struct Prepared<'a> {
     pub moves_raw: &'a [MoveLine],
     pub statements: Vec<Line>,
     pub moves: Vec<Line>,
+    /// Every line's references ([`Prepared::references`]).
+    arena: ReferenceArena,
     pub accounts: Vec<String>,
     pub counts: Counts,
 }
@@ -218,39 +255,76 @@ pub(super) fn prepare<'a>(
         || kept.par_sort_by(|a, b| id_cmp(statements[a.0].id(), statements[b.0].id())),
         || kept_moves.par_sort_by(|a, b| id_cmp(moves[a.0].id(), moves[b.0].id())),
     );
-    let statement_lines: Vec<Line> = kept
-        .into_par_iter()
-        .map(|(index, account_index)| {
-            let statement = &statements[index];
-            let mut line = prepare_statement(index, statement, account_index, config);
-            line.manual = manual.statement_ids.contains(statement.id().trim());
-            line
-        })
-        .collect();
+    let mut arena = ReferenceArena::default();
+    let statement_lines = prepare_lines(&kept, &mut arena, |index, account_index| {
+        let statement = &statements[index];
+        let (mut line, references) = prepare_statement(index, statement, account_index, config);
+        line.manual = manual.statement_ids.contains(statement.id().trim());
+        (line, references)
+    });
+    drop(kept);
     counts.statements_unmapped = (statements.len() - statement_lines.len()) as u64;
     counts.moves_not_bank_account = scopes.not_bank_account;
     counts.moves_draft = scopes.draft;
     counts.moves_cancelled = scopes.cancelled;
     counts.moves_in_scope = scopes.posted;
-    let move_lines: Vec<Line> = kept_moves
-        .into_par_iter()
-        .map(|(index, account_index)| {
-            let line = &moves[index];
-            let mut prepared = prepare_move(index, line, account_index, config);
-            prepared.manual = manual.move_line_ids.contains(line.id().trim());
-            prepared
-        })
-        .collect();
+    let move_lines = prepare_lines(&kept_moves, &mut arena, |index, account_index| {
+        let line = &moves[index];
+        let (mut prepared, references) = prepare_move(index, line, account_index, config);
+        prepared.manual = manual.move_line_ids.contains(line.id().trim());
+        (prepared, references)
+    });
+    drop(kept_moves);
     let mut prepared = Prepared {
         statements_raw: statements,
         moves_raw: moves,
         statements: statement_lines,
         moves: move_lines,
+        arena,
         accounts: config.accounts.iter().map(|a| a.clabe.trim().to_owned()).collect(),
         counts,
     };
     prepared.flag_duplicates();
     prepared
+}
+
+/// Lines made per task of [`prepare_lines`]: each task appends its lines' references to an arena
+/// of its own, a few hundred kilobytes, which are then joined in order.
+const LINES_PER_TASK: usize = 1 << 14;
+
+/// Makes the lines of `kept` (record index, account index) on every core, in order, with `make`,
+/// and appends their references to `arena`. The lines are written in place (a vector of
+/// placeholders, split by task) so that no copy of them is made; each task's references go into
+/// its own arena, joined after in task order, and each line's span is then moved by where its
+/// task's references landed. Deterministic: the tasks are fixed by [`LINES_PER_TASK`].
+fn prepare_lines(
+    kept: &[(usize, usize)],
+    arena: &mut ReferenceArena,
+    make: impl Fn(usize, usize) -> (Line, References) + Sync,
+) -> Vec<Line> {
+    let mut lines: Vec<Line> = (0..kept.len()).into_par_iter().map(|_| Line::PLACEHOLDER).collect();
+    let tasks: Vec<ReferenceArena> = lines
+        .par_chunks_mut(LINES_PER_TASK)
+        .zip(kept.par_chunks(LINES_PER_TASK))
+        .map(|(out, items)| {
+            let mut local = ReferenceArena::default();
+            for (slot, &(index, account_index)) in out.iter_mut().zip(items) {
+                let (mut line, references) = make(index, account_index);
+                line.set_references(local.push(&references));
+                *slot = line;
+            }
+            local
+        })
+        .collect();
+    arena.reserve(tasks.iter().map(ReferenceArena::len).sum());
+    let offsets: Vec<u64> = tasks.iter().map(|task| arena.append(task)).collect();
+    drop(tasks);
+    lines.par_chunks_mut(LINES_PER_TASK).zip(offsets).for_each(|(lines, offset)| {
+        for line in lines {
+            line.references_start += offset;
+        }
+    });
+    lines
 }
 
 /// Line positions by fingerprint, for the duplicate flags and tier 1. The table holds positions
@@ -297,7 +371,7 @@ fn flag_side(lines: &mut [Line]) {
             continue;
         }
         match first_by_fingerprint.get(&line.fingerprint, |first| &lines[first as usize].fingerprint) {
-            Some(first) => lines[index].duplicate_of = Some(first),
+            Some(first) => lines[index].set_duplicate_of(first),
             None => first_by_fingerprint.insert_new(index, |position| &lines[position as usize].fingerprint),
         }
     }
@@ -356,7 +430,12 @@ fn ordinal(config: &MatchConfig, date: NaiveDate) -> i32 {
     i32::try_from(config.calendar.banking_day_ordinal(date)).expect("a banking-day ordinal fits in i32")
 }
 
-fn prepare_statement(index: usize, statement: &StatementLine, account_index: usize, config: &MatchConfig) -> Line {
+fn prepare_statement(
+    index: usize,
+    statement: &StatementLine,
+    account_index: usize,
+    config: &MatchConfig,
+) -> (Line, References) {
     let account = config.accounts[account_index].clabe.trim();
     let (business, operation) = match statement.booked_at {
         Some(Timestamp::Instant(instant)) => (
@@ -377,7 +456,7 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         business_date: business,
         account,
     });
-    Line {
+    let line = Line {
         source_index: narrow_index(index),
         account_index: narrow_index(account_index),
         currency: statement.amount.currency,
@@ -385,15 +464,17 @@ fn prepare_statement(index: usize, statement: &StatementLine, account_index: usi
         business_date: business,
         ordinals: [ordinal(config, business), ordinal(config, operation)],
         has_reference: primary.is_some(),
-        references,
+        references_start: 0,
+        references_count: 0,
         fingerprint: FingerprintKey::of(&fingerprint),
         duplicate_of: None,
         manual: false,
         has_counterparty_clabe: Clabe::parse(statement.counterparty_account()).is_ok(),
-    }
+    };
+    (line, references)
 }
 
-fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &MatchConfig) -> Line {
+fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &MatchConfig) -> (Line, References) {
     let account_config = &config.accounts[account_index];
     // Amounts compare in the bank line's currency: for a foreign-currency journal that is
     // amount_currency, not the company-currency balance.
@@ -411,7 +492,7 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
         account: account_config.clabe.trim(),
     });
     let ordinal = ordinal(config, line.date);
-    Line {
+    let line = Line {
         source_index: narrow_index(index),
         account_index: narrow_index(account_index),
         currency: money.currency,
@@ -419,12 +500,14 @@ fn prepare_move(index: usize, line: &MoveLine, account_index: usize, config: &Ma
         business_date: line.date,
         ordinals: [ordinal, ordinal],
         has_reference: primary.is_some(),
-        references,
+        references_start: 0,
+        references_count: 0,
         fingerprint: FingerprintKey::of(&fingerprint),
         duplicate_of: None,
         manual: false,
         has_counterparty_clabe: false,
-    }
+    };
+    (line, references)
 }
 
 /// Words of a name that can corroborate a match: uppercase, accents folded, legal-form words dropped.
@@ -493,13 +576,29 @@ impl Prepared<'_> {
         &self.accounts[line.account()]
     }
 
+    /// A line's references, in the order found (its reference field's first).
+    pub fn references(&self, line: &Line) -> arena::References<'_> {
+        self.arena.get(line.references())
+    }
+
+    /// A line's reference keys usable for matching (family tag, canonical text): CLABEs identify
+    /// accounts, not transactions.
+    pub fn reference_keys(&self, line: &Line) -> impl Iterator<Item = (u8, &str)> + Clone {
+        self.references(line).filter(|r| r.kind != ReferenceKind::Clabe).map(|r| (r.kind.family().tag(), r.canonical))
+    }
+
+    /// A line's references as the parser gave them, for an exception's evidence and its fingerprint.
+    fn reference_list(&self, line: &Line) -> References {
+        self.references(line).map(ReferenceView::to_reference).collect()
+    }
+
     /// A line's whole fingerprint, worked out again from what the line holds: the same inputs as
     /// when it was prepared (its amount in the compared currency, its primary reference, its business
     /// date, its account's CLABE), so the same fingerprint.
     pub fn fingerprint(&self, line: &Line) -> Fingerprint {
         let fingerprint = fingerprint(&FingerprintInput {
             money: line.money(),
-            reference: primary_reference(&line.references),
+            reference: primary_reference(&self.reference_list(line)),
             business_date: line.business_date,
             account: self.account(line),
         });
@@ -518,7 +617,7 @@ impl Prepared<'_> {
         let mut by_key: HashMap<(usize, Currency), Partition> = HashMap::default();
         for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
             for (index, line) in lines.iter().enumerate() {
-                if line.duplicate_of.is_some() || line.manual {
+                if line.duplicate_of().is_some() || line.manual {
                     continue;
                 }
                 let partition = by_key.entry((line.account(), line.currency)).or_insert_with(|| Partition {
@@ -564,7 +663,7 @@ impl Prepared<'_> {
             amount: line.money(),
             business_date: line.business_date,
             account: self.account(line).to_owned(),
-            references: line.references.to_vec(),
+            references: self.reference_list(line).into_vec(),
             raw_reference,
             raw_text,
             move_name,
@@ -577,8 +676,8 @@ impl Prepared<'_> {
         for (side, lines) in [(Side::Statement, &self.statements), (Side::Move, &self.moves)] {
             let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
             for (index, line) in lines.iter().enumerate() {
-                if let Some(first) = line.duplicate_of {
-                    groups.entry(first as usize).or_default().push(index);
+                if let Some(first) = line.duplicate_of() {
+                    groups.entry(first).or_default().push(index);
                 }
             }
             let mut firsts: Vec<usize> = groups.keys().copied().collect();

@@ -83,12 +83,12 @@ impl Prospects {
     fn of(work: &Work<'_, '_>, s: usize, by_reference: &ByReference<'_>, by_partner: &ByDate<&[String]>) -> Prospects {
         let statement = work.statement(s);
         let window = work.config.window_banking_days;
-        let by_reference: Vec<Vec<usize>> = statement
-            .references
-            .iter()
+        let by_reference: Vec<Vec<usize>> = work
+            .prepared
+            .references(statement)
             .filter(|r| r.kind != ReferenceKind::Clabe)
             .map(|reference| {
-                let key = (reference.kind.family().tag(), reference.canonical.as_str());
+                let key = (reference.kind.family().tag(), reference.canonical);
                 let lines = by_reference.get(&key).map(SmallVec::as_slice).unwrap_or_default();
                 lines.iter().copied().filter(|&m| statement.date_delta(work.line_move(m)) <= window).collect()
             })
@@ -118,7 +118,7 @@ fn sum_candidates(work: &Work<'_, '_>, s: usize, by_partner: &ByDate<&[String]>)
             continue;
         }
         let delta = statement.date_delta(line);
-        if delta <= window && !contradicts(statement, line) {
+        if delta <= window && !contradicts(work.prepared, statement, line) {
             candidates.push((delta, m));
         }
     }
@@ -131,12 +131,12 @@ fn by_shared_reference(work: &mut Work<'_, '_>, s: usize, by_reference: &[Vec<us
     let statement = work.statement(s);
     let mut group: Vec<usize> = Vec::new();
     let mut shared: Option<(ReferenceKind, Text)> = None;
-    let references = statement.references.iter().filter(|r| r.kind != ReferenceKind::Clabe);
+    let references = work.prepared.references(statement).filter(|r| r.kind != ReferenceKind::Clabe);
     for (reference, lines) in references.zip(by_reference) {
         let members: Vec<usize> = lines.iter().copied().filter(|&m| !work.move_used[m]).collect();
         if members.len() >= 2 && members.len() > group.len() {
             group = members;
-            shared = Some((reference.kind, reference.canonical.clone()));
+            shared = Some((reference.kind, reference.canonical.into()));
         }
     }
     if group.len() < 2 || group.len() > work.config.settlement.lines_max {

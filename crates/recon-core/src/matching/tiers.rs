@@ -71,7 +71,7 @@ impl Found {
             let date_delta = line.date_delta(move_line);
             Why::Pair(Pair {
                 rule,
-                shared: shared_reference(line, move_line),
+                shared: shared_reference(prepared, line, move_line),
                 date_delta_banking_days: i32::try_from(date_delta)
                     .expect("banking-day ordinals span fewer than 2^31 days"),
             })
@@ -95,7 +95,7 @@ impl Found {
 
 /// A match between the tiers and the outcome: everything its [`Match`] is built from once the
 /// prepared lines are freed. The matches are the outcome's largest part (about 330 bytes each
-/// with their ids, a million a night); building them only after the lines (136 bytes each, and
+/// with their ids, a million a night); building them only after the lines (64 bytes each, and
 /// their partitions' indexes) are gone keeps the two from being held at once, and lets the
 /// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 88 bytes: a
 /// tier 1 or 2 match keeps neither amount, since both are the statement record's.
@@ -269,7 +269,7 @@ impl<'p, 'a> Work<'p, 'a> {
         let open = self.move_used.iter().filter(|&&used| !used).count();
         let mut by_reference: ByReference<'p> = HashMap::with_capacity_and_hasher(open, Default::default());
         for m in self.open_moves() {
-            for key in self.line_move(m).reference_keys() {
+            for key in self.prepared.reference_keys(self.line_move(m)) {
                 by_reference.entry(key).or_default().push(m);
             }
         }
@@ -411,30 +411,30 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
 }
 
 /// The first reference both lines carry (by family, then canonical text).
-pub(super) fn shared_reference(a: &Line, b: &Line) -> Option<(ReferenceKind, Text)> {
-    a.references
-        .iter()
+pub(super) fn shared_reference(prepared: &Prepared<'_>, a: &Line, b: &Line) -> Option<(ReferenceKind, Text)> {
+    prepared
+        .references(a)
         .filter(|r| r.kind != ReferenceKind::Clabe)
-        .filter(|r| b.references.iter().any(|o| o.kind.family() == r.kind.family() && o.canonical == r.canonical))
-        .map(|r| (r.kind, r.canonical.as_str()))
+        .filter(|r| prepared.references(b).any(|o| o.kind.family() == r.kind.family() && o.canonical == r.canonical))
+        .map(|r| (r.kind, r.canonical))
         .min()
         .map(|(kind, canonical)| (kind, Text::new(canonical)))
 }
 
 /// True when both lines carry references of one family and share none of them: the references
 /// contradict. References of different families (a clave on one side, a number on the other) do not.
-pub(super) fn contradicts(a: &Line, b: &Line) -> bool {
+pub(super) fn contradicts(prepared: &Prepared<'_>, a: &Line, b: &Line) -> bool {
     // Family tags are small numbers (`ReferenceFamily::tag`, 1 to 5): a set of them is a bit mask.
-    let families = |line: &Line| line.reference_keys().fold(0u32, |set, (family, _)| set | 1 << family);
+    let families = |line: &Line| prepared.reference_keys(line).fold(0u32, |set, (family, _)| set | 1 << family);
     let shared_families = families(a) & families(b);
     let mut rest = shared_families;
     while rest != 0 {
         let family = rest.trailing_zeros();
         rest &= rest - 1;
-        let shares_one = a
-            .reference_keys()
+        let shares_one = prepared
+            .reference_keys(a)
             .filter(|&(f, _)| u32::from(f) == family)
-            .any(|key| b.reference_keys().any(|other| other == key));
+            .any(|key| prepared.reference_keys(b).any(|other| other == key));
         if !shares_one {
             return true;
         }
@@ -451,7 +451,7 @@ fn tier_reference_amount(work: &mut Work<'_, '_>) {
     let candidates_of = |work: &Work<'_, '_>, s: usize| -> Candidates {
         let statement = work.statement(s);
         let mut found = Candidates::new();
-        for key in statement.reference_keys() {
+        for key in work.prepared.reference_keys(statement) {
             for &m in by_reference.get(&key).map(SmallVec::as_slice).unwrap_or_default() {
                 let line = work.line_move(m);
                 if work.move_used[m] || line.amount_minor != statement.amount_minor {
@@ -583,7 +583,7 @@ fn amount_candidates(work: &Work<'_, '_>, pending: &[usize], by_amount: &ByDate<
                 .near(&statement.amount_minor, statement, window)
                 .filter(|&m| !work.move_used[m])
                 .map(|m| (statement.date_delta(work.line_move(m)), m))
-                .filter(|&(delta, m)| delta <= window && !contradicts(statement, work.line_move(m)))
+                .filter(|&(delta, m)| delta <= window && !contradicts(work.prepared, statement, work.line_move(m)))
                 .collect();
             if found.is_empty() {
                 return None;
@@ -647,7 +647,7 @@ pub(super) fn corroboration(work: &Work<'_, '_>, s: usize, m: usize) -> Vec<Text
         }
     }
     if let Some(clabe) = work.prepared.counterparty_clabe(work.statements[s])
-        && line.references.iter().any(|r| r.kind == ReferenceKind::Clabe && r.canonical == clabe)
+        && work.prepared.references(line).any(|r| r.kind == ReferenceKind::Clabe && r.canonical == clabe)
     {
         agreed.push("counterparty_clabe".into());
     }
