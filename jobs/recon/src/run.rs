@@ -27,7 +27,7 @@ use tracing::Instrument;
 use crate::cli::RunArgs;
 use crate::config::{self, Settings};
 use crate::exit::Exit;
-use crate::input::{self, BadRow, Loaded};
+use crate::input::{self, BadRow};
 use crate::mapping::{self, Provenances};
 use crate::report::{self, RunReport, TopException};
 use crate::scope::{self, DateRange, SideCounts};
@@ -312,17 +312,19 @@ fn reconcile_inputs(
         move_rows: inputs.moves.bad_rows.len() as u64,
     };
     let run_inputs = inputs.run_inputs;
-    // The typed lines are not needed past this point: tens of millions of lines at 10 M, about 5 GB.
-    // They are freed on all cores before the matches are built (built while the lines were still
-    // held, the matches made or nearly made the run's peak at 10 M: BENCHMARKS.md, fifteenth
-    // session), and before the write, whose rows (mapped a round at a time) take the memory the
-    // lines gave back.
+    // The typed lines are not needed past this point but for the matches' ids: tens of millions of
+    // lines at 10 M, about 5 GB. Their id indexes go first; the core then frees the lines on all
+    // cores as it takes the ids out of them (built while the lines were still held, the matches
+    // made or nearly made the run's peak at 10 M, and so did their ids copied beside the lines:
+    // BENCHMARKS.md, fifteenth and sixteenth sessions), before the write, whose rows (mapped a
+    // round at a time) take the memory the lines gave back.
     // The time counts in the run's `reconcile_ms` (and is logged on its own).
-    let freeing = Instant::now();
-    let (statements, moves) = (inputs.statements, inputs.moves);
-    rayon::join(|| free(statements), || free(moves));
-    tracing::debug!(ms = freeing.elapsed().as_millis(), "typed inputs freed");
-    let mut outcome = unbuilt.build();
+    let building = Instant::now();
+    let (mut statements, mut moves) = (inputs.statements, inputs.moves);
+    let (statement_lines, move_lines) = (std::mem::take(&mut statements.lines), std::mem::take(&mut moves.lines));
+    drop((statements, moves));
+    let mut outcome = unbuilt.build_from_owned(statement_lines, move_lines);
+    tracing::debug!(ms = building.elapsed().as_millis(), "typed inputs freed, matches built");
     // Counterpart lines were dropped at read; the core would have counted them as not on a bank account.
     outcome.counts.moves_total += inputs.counterpart_lines;
     outcome.counts.moves_not_bank_account += inputs.counterpart_lines;
@@ -331,11 +333,6 @@ fn reconcile_inputs(
     let counts = RunCounts::new(&owned, sides, outcome.counts, quarantined);
     let Owned { matches, exceptions, kpi } = owned;
     (matches, Reconciled { exceptions, kpi, counts, context, provenances, quarantined, run_inputs })
-}
-
-/// Frees what was read of one input: its typed lines on every core, then its id index.
-fn free<T: Send>(mut loaded: Loaded<T>) {
-    std::mem::take(&mut loaded.lines).into_par_iter().for_each(drop);
 }
 
 /// The run's matches as the store reads them (`RowSource`): the core's own, each mapped to its

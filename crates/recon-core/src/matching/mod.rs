@@ -735,17 +735,18 @@ pub fn reconcile_with_manual(
     config: &MatchConfig,
     manual: &ManualAssignments,
 ) -> Outcome {
-    reconcile_unbuilt(statements, moves, config, manual).build()
+    reconcile_unbuilt(statements, moves, config, manual).build(statements, moves)
 }
 
-/// A reconciliation whose matches are not built yet, and which no longer needs the records: the
-/// exceptions and the KPI are final, and each match keeps its ids and amount. Built by
-/// [`reconcile_unbuilt`]; [`Unbuilt::build`] gives the [`Outcome`].
+/// A reconciliation whose matches are not built yet: the exceptions and the KPI are final, and
+/// each match knows its records. Made by [`reconcile_unbuilt`]; [`Unbuilt::build`] (records
+/// borrowed, ids copied) or [`Unbuilt::build_from_owned`] (records consumed) gives the [`Outcome`].
 ///
-/// The two steps let a caller free its records in between. At the top of a night (10 M statement
-/// lines) the records are about 5 GB and the matches about 3.7 GB; built while the records were still
-/// held, the matches made the run's peak (13.1 GB, with a `Text` per record field) or came within
-/// 0.6 GB of it (with packed texts).
+/// The two steps let a caller use the exceptions (find where their lines were read) and free what
+/// else it holds before the matches are built. At the top of a night (10 M statement lines) the
+/// records are about 5 GB and the matches about 3.7 GB; built while the records were still held,
+/// the matches made the run's peak (13.1 GB, with a `Text` per record field) or came within 0.6 GB
+/// of it (with packed texts); their ids alone, copied beside the records, made it (11.5 GB).
 pub struct Unbuilt {
     /// Exceptions, sorted by kind then case id (as in [`Outcome`]).
     exceptions: Vec<Exception>,
@@ -755,8 +756,6 @@ pub struct Unbuilt {
     per_partition: Vec<Vec<tiers::Settled>>,
     /// (statement index, partition, position) of every settled match, in statement id order.
     order: Vec<(u32, u32, u32)>,
-    /// Each match's ids and amount, in `order`'s order.
-    ids: Vec<tiers::MatchIds>,
     /// `Prepared::accounts`.
     accounts: Vec<String>,
     base_counts: Counts,
@@ -774,9 +773,83 @@ impl Unbuilt {
         &self.kpi
     }
 
-    /// Builds the matches (on every core, each straight into its place) and counts them.
-    pub fn build(self) -> Outcome {
-        let Unbuilt { exceptions, kpi, per_partition, order, ids, accounts, base_counts, truncated } = self;
+    /// Builds the matches from the records [`reconcile_unbuilt`] was given (on every core, each
+    /// straight into its place, with its ids copied from the records) and counts them.
+    pub fn build(self, statements: &[StatementLine], moves: &[MoveLine]) -> Outcome {
+        let ids = self
+            .order
+            .par_iter()
+            .map(|&(_, partition, position)| {
+                self.per_partition[partition as usize][position as usize].ids(statements, moves)
+            })
+            .collect();
+        self.build_with(ids)
+    }
+
+    /// [`Unbuilt::build`], consuming the records: each match takes its ids out of them rather than
+    /// a copy, and every record is freed as it is passed (its id kept when a match takes it), so the
+    /// records (about 5 GB at 10 M) and the matches' ids (about 1.4 GB) are never held at once.
+    /// The same [`Outcome`] as [`Unbuilt::build`].
+    ///
+    /// # Panics
+    ///
+    /// When the records are not those [`reconcile_unbuilt`] was given (fewer of them).
+    pub fn build_from_owned(self, statements: Vec<StatementLine>, moves: Vec<MoveLine>) -> Outcome {
+        let settled =
+            |&(_, partition, position): &(u32, u32, u32)| &self.per_partition[partition as usize][position as usize];
+        let (mut statement_taken, mut move_taken) = (vec![false; statements.len()], vec![false; moves.len()]);
+        for settled in self.per_partition.iter().flatten() {
+            statement_taken[settled.statement_record()] = true;
+            for m in settled.move_records() {
+                move_taken[m] = true;
+            }
+        }
+        // Each record becomes its id (and a statement line's amount) when a match takes it, or
+        // nothing, on every core; the record's texts are freed as it goes.
+        let (mut statement_ids, mut move_ids) = rayon::join(
+            || -> Vec<Option<(Text, Money)>> {
+                statements
+                    .into_par_iter()
+                    .zip(statement_taken)
+                    .map(|(record, taken)| taken.then(|| (Text::new(record.id()), record.amount)))
+                    .collect()
+            },
+            || -> Vec<Option<Text>> {
+                moves
+                    .into_par_iter()
+                    .zip(move_taken)
+                    .map(|(record, taken)| taken.then(|| Text::new(record.id())))
+                    .collect()
+            },
+        );
+        // A record is taken by one match at most, so its id is moved out, not copied: the two sides
+        // in match order, one on each core.
+        let taken = "every record a match takes holds its id";
+        let (statement_side, move_side): (Vec<(Text, Money)>, Vec<Vec<Text>>) = rayon::join(
+            || {
+                let ids = &mut statement_ids;
+                self.order.iter().map(|key| ids[settled(key).statement_record()].take().expect(taken)).collect()
+            },
+            || {
+                let ids = &mut move_ids;
+                self.order
+                    .iter()
+                    .map(|key| settled(key).move_records().map(|m| ids[m].take().expect(taken)).collect())
+                    .collect()
+            },
+        );
+        drop((statement_ids, move_ids));
+        let ids = statement_side
+            .into_par_iter()
+            .zip(move_side)
+            .map(|((statement_id, amount), move_line_ids)| tiers::MatchIds::new(statement_id, move_line_ids, amount))
+            .collect();
+        self.build_with(ids)
+    }
+
+    /// Builds the matches from each one's ids and amount, in `order`'s order.
+    fn build_with(self, ids: Vec<tiers::MatchIds>) -> Outcome {
+        let Unbuilt { exceptions, kpi, per_partition, order, accounts, base_counts, truncated } = self;
         let matches: Vec<Match> = order
             .into_par_iter()
             .zip(ids)
@@ -791,7 +864,8 @@ impl Unbuilt {
 }
 
 /// [`reconcile_with_manual`] up to, not including, building the matches: the result borrows nothing,
-/// so the caller can free `statements` and `moves` before [`Unbuilt::build`].
+/// so the caller can hand `statements` and `moves` over to [`Unbuilt::build_from_owned`], which
+/// frees them while it takes the matches' ids.
 ///
 /// # Panics
 ///
@@ -864,16 +938,8 @@ pub fn reconcile_unbuilt(
     drop(matched);
     // The prepared lines and their references (three blocks, with nothing inside them to free)
     // go before the matches are built.
-    let prepare::Prepared { statements_raw, moves_raw, accounts, counts: base_counts, .. } = prepared;
-    // What each match takes from the records, copied so that the records can go before the
-    // matches are built.
-    let ids = order
-        .par_iter()
-        .map(|&(_, partition, position)| {
-            per_partition[partition as usize][position as usize].ids(statements_raw, moves_raw)
-        })
-        .collect();
-    Unbuilt { exceptions, kpi, per_partition, order, ids, accounts, base_counts, truncated }
+    let prepare::Prepared { accounts, counts: base_counts, .. } = prepared;
+    Unbuilt { exceptions, kpi, per_partition, order, accounts, base_counts, truncated }
 }
 
 /// The stable id of a match: blake3 over its sorted item ids.

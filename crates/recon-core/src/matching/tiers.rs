@@ -143,10 +143,19 @@ impl Settled {
 
     /// What the match takes from the caller's records: its ids and the statement's amount.
     pub fn ids(&self, statements: &[StatementLine], moves: &[MoveLine]) -> MatchIds {
-        let mut move_line_ids: Vec<Text> = self.moves.iter().map(|&m| Text::new(moves[m as usize].id())).collect();
-        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
         let statement = &statements[self.statement as usize];
-        MatchIds { statement_id: Text::new(statement.id()), move_line_ids, amount: statement.amount }
+        let move_line_ids = self.moves.iter().map(|&m| Text::new(moves[m as usize].id())).collect();
+        MatchIds::new(Text::new(statement.id()), move_line_ids, statement.amount)
+    }
+
+    /// Index of the statement line in the caller's records.
+    pub fn statement_record(&self) -> usize {
+        self.statement as usize
+    }
+
+    /// Indexes of the Odoo lines in the caller's records.
+    pub fn move_records(&self) -> impl Iterator<Item = usize> + '_ {
+        self.moves.iter().map(|&m| m as usize)
     }
 
     /// The match, with its ids, match id, account and explanation. `accounts` are
@@ -186,6 +195,15 @@ pub(super) struct MatchIds {
     statement_id: Text,
     move_line_ids: Vec<Text>,
     amount: Money,
+}
+
+impl MatchIds {
+    /// The ids of a match's statement line and Odoo lines (in any order: sorted here) and the
+    /// statement line's amount.
+    pub fn new(statement_id: Text, mut move_line_ids: Vec<Text>, amount: Money) -> MatchIds {
+        move_line_ids.sort_by(|a, b| super::prepare::id_cmp(a, b));
+        MatchIds { statement_id, move_line_ids, amount }
+    }
 }
 
 /// What a match of `statement` with `move_lines` says for itself: the rule, the reference that
