@@ -15,7 +15,8 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use recon_core::matching::{
-    Counts, Exception, KpiReport, ManualAssignments, Match, MoveLine, Outcome, StatementLine, reconcile_with_manual,
+    Counts, Exception, KpiReport, ManualAssignments, Match, MoveLine, Outcome, Side, StatementLine,
+    reconcile_with_manual,
 };
 use recon_store::{
     CaseFilter, CaseStatus, CaseTransition, CaseWithItems, ItemRef, ItemSide, MatchFilter, MatchRecord, MatchReview,
@@ -163,9 +164,9 @@ pub fn plan(
     state: &StoreState,
 ) -> Result<Plan, Vec<Refusal>> {
     let Inputs { statements, moves, run_inputs } = inputs;
-    let (statements_in_context, statement_counts) =
-        scope::filter_statements(statements.lines.clone(), settings.zone, scope.range, scope.context);
-    let (moves_in_context, move_counts) = scope::filter_moves(moves.lines.clone(), scope.range, scope.context);
+    let (statements_in_context, statement_indexes, statement_counts) =
+        scope::filter_statements(&statements.lines, settings.zone, scope.range, scope.context);
+    let (moves_in_context, move_indexes, move_counts) = scope::filter_moves(&moves.lines, scope.range, scope.context);
     let config = &settings.match_config;
     let no_withdrawal = HashSet::new();
     let existing = state.manual_assignments(&no_withdrawal);
@@ -189,8 +190,12 @@ pub fn plan(
     let after = reconcile_with_manual(&statements_in_context, &moves_in_context, config, &assignments);
     let after_counts = after.counts.clone();
     let (before, after) = (Owned::select(before, scope), Owned::select(after, scope));
+    // The core indexed the lines in context; the inputs hold every line read.
     let provenances =
-        Provenances::of_exceptions(before.exceptions.iter().chain(&after.exceptions), &statements, &moves);
+        Provenances::of_exceptions(before.exceptions.iter().chain(&after.exceptions), |side, record| match side {
+            Side::Statement => statements.provenance(statement_indexes[record]),
+            Side::Move => moves.provenance(move_indexes[record]),
+        });
     Ok(Plan {
         scope: scope.clone(),
         before,

@@ -4,15 +4,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
 use recon_core::currency::Currency;
-use recon_core::matching::{Exception, KpiCell, KpiReport, Match, MoveLine, Review, Side, StatementLine};
+use recon_core::matching::{Exception, KpiCell, KpiReport, Match, Review, Side};
 use recon_core::money::Money;
 use recon_io::Provenance;
 use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, JsonText, KpiRow, MatchReview, MatchWrite, RunKpi};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
-
-use crate::input::Loaded;
 
 /// Where the items of the run came from, by side and id: cases point the analyst at file and line.
 #[derive(Debug, Default)]
@@ -24,18 +22,21 @@ pub struct Provenances {
 }
 
 impl Provenances {
-    /// Where the items of `exceptions` were read (the only lines whose provenance a run writes).
+    /// Where the items of `exceptions` were read (the only lines whose provenance a run writes):
+    /// `provenance` gives it for a side and the index of a line in the records the core was given
+    /// (`ExceptionItem::record`; see [`crate::input::Loaded::provenance`]).
     pub fn of_exceptions<'e>(
         exceptions: impl IntoIterator<Item = &'e Exception>,
-        statements: &Loaded<StatementLine>,
-        moves: &Loaded<MoveLine>,
+        provenance: impl Fn(Side, usize) -> Option<Provenance>,
     ) -> Provenances {
         let mut provenances = Provenances::default();
         for item in exceptions.into_iter().flat_map(|exception| &exception.items) {
-            let (found, map) = match item.side {
-                Side::Statement => (statements.provenance(&item.id), &mut provenances.statements),
-                Side::Move => (moves.provenance(&item.id), &mut provenances.moves),
+            let Some(record) = item.record else { continue };
+            let map = match item.side {
+                Side::Statement => &mut provenances.statements,
+                Side::Move => &mut provenances.moves,
             };
+            let found = provenance(item.side, record);
             if let Some(provenance) = found {
                 map.insert(item.id.clone(), provenance);
             }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use recon_core::matching::{Counts, KpiReport, ManualAssignments, reconcile_unbuilt};
+use recon_core::matching::{Counts, KpiReport, ManualAssignments, Side, reconcile_unbuilt};
 use recon_store::{
     CaseWrite, ItemSide, MatchFilter, MatchReview, MatchStatus, MatchWrite, RowSource, RunHeader, RunInput, RunLock,
     RunMode, RunScope, RunWrite, Store, TestHooks,
@@ -306,7 +306,10 @@ fn reconcile_inputs(
     let unbuilt = reconcile_unbuilt(&inputs.statements.lines, &inputs.moves.lines, &settings.match_config, manual);
     // Where each of the run's exceptions was read: the last use of the typed lines' id index.
     let in_range = unbuilt.exceptions().iter().filter(|exception| Owned::owns_exception(exception, range));
-    let provenances = Provenances::of_exceptions(in_range, &inputs.statements, &inputs.moves);
+    let provenances = Provenances::of_exceptions(in_range, |side, record| match side {
+        Side::Statement => inputs.statements.provenance(record),
+        Side::Move => inputs.moves.provenance(record),
+    });
     let quarantined = Quarantined {
         statement_rows: inputs.statements.bad_rows.len() as u64,
         move_rows: inputs.moves.bad_rows.len() as u64,

@@ -189,22 +189,31 @@ impl SideCounts {
 }
 
 /// Keeps the statement lines whose business date is in `context`.
+///
+/// Returns the lines kept (copies), their indexes in `lines`, and the counts.
 pub fn filter_statements(
-    lines: Vec<StatementLine>,
+    lines: &[StatementLine],
     zone: Tz,
     range: DateRange,
     context: DateRange,
-) -> (Vec<StatementLine>, SideCounts) {
+) -> (Vec<StatementLine>, Vec<usize>, SideCounts) {
     let mut counts = SideCounts::default();
-    let kept = lines.into_iter().filter(|line| counts.count_statement(line, zone, range, context)).collect();
-    (kept, counts)
+    let kept: Vec<usize> =
+        (0..lines.len()).filter(|&index| counts.count_statement(&lines[index], zone, range, context)).collect();
+    (kept.iter().map(|&index| lines[index].clone()).collect(), kept, counts)
 }
 
 /// Keeps the Odoo lines whose accounting date is in `context`.
-pub fn filter_moves(lines: Vec<MoveLine>, range: DateRange, context: DateRange) -> (Vec<MoveLine>, SideCounts) {
+///
+/// Returns the lines kept (copies), their indexes in `lines`, and the counts.
+pub fn filter_moves(
+    lines: &[MoveLine],
+    range: DateRange,
+    context: DateRange,
+) -> (Vec<MoveLine>, Vec<usize>, SideCounts) {
     let mut counts = SideCounts::default();
-    let kept = lines.into_iter().filter(|line| counts.count(line.date, range, context)).collect();
-    (kept, counts)
+    let kept: Vec<usize> = (0..lines.len()).filter(|&index| counts.count(lines[index].date, range, context)).collect();
+    (kept.iter().map(|&index| lines[index].clone()).collect(), kept, counts)
 }
 
 /// The core's KPI report restricted to the days of `range` (without the context margin).

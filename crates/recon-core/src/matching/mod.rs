@@ -609,6 +609,11 @@ pub struct ExceptionItem {
     pub raw_text: String,
     /// Odoo move name, for Odoo lines.
     pub move_name: Option<String>,
+    /// Index of the line in the records the reconcile was given, so the caller finds its own copy
+    /// (where it read it) without looking the id up. Not serialized: it means something only beside
+    /// those records, so an item read back has none.
+    #[serde(skip)]
+    pub record: Option<usize>,
 }
 
 /// A candidate that was considered and why it was not taken.

@@ -667,6 +667,7 @@ impl Prepared<'_> {
             raw_reference,
             raw_text,
             move_name,
+            record: Some(line.source()),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use polars::prelude::{DataFrame, ParquetReader, SerReader};
 
-use crate::support::{Ran, Workspace, column, full_stdout, run};
+use crate::support::{Ran, Workspace, assert_sources_point_at_their_lines, column, full_stdout, run};
 
 fn read_parquet(path: &std::path::Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
@@ -43,6 +43,17 @@ fn output_that_cannot_be_written_fails_a_listing_but_not_a_closed_case() {
     let shown = run(&mut workspace.recon(&["cases", "show", &case_id, "--json"])).expect_code(0);
     let detail: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(detail["status"], "resolved");
+}
+
+/// Every case names the file and line each of its lines was read from.
+#[test]
+fn cases_name_the_lines_they_were_read_from() {
+    let workspace = Workspace::new();
+    workspace.run_demo(&[]).expect_code(3);
+    let cases = workspace.contents().cases;
+    let sources: usize = cases.iter().map(assert_sources_point_at_their_lines).sum();
+    let items: usize = cases.iter().map(|case| case.evidence["items"].as_array().map_or(0, Vec::len)).sum();
+    assert!(sources > 0 && sources == items, "{sources} sources for {items} items in {} cases", cases.len());
 }
 
 #[test]

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use recon_store::{CaseStatus, MatchReview, MatchStatus, RunMode};
 
-use crate::support::{FROM, Ran, TO, Workspace, demo, edited_copy, full_stdout, run};
+use crate::support::{
+    FROM, Ran, TO, Workspace, assert_sources_point_at_their_lines, demo, edited_copy, full_stdout, run,
+};
 
 /// BBVA's ambiguous 3,480.00 deposit, and the Odoo line the customer confirmed.
 const AMBIGUOUS_STATEMENT: &str = "884203";
@@ -188,6 +190,10 @@ fn four_eyes_cycle_proposes_refuses_self_approval_approves_applies_and_reports()
         (manual_run.header.operator.as_str(), manual_run.header.correlation_id.as_str()),
         ("luis", proposal_id.as_str())
     );
+    // The cases the manual run wrote name the lines they were read from (the run reconciles the
+    // lines of its dates, a subset of those it read).
+    let written = contents.cases.iter().filter(|case| case.last_run_id == manual_run.header.run_id);
+    assert!(written.map(assert_sources_point_at_their_lines).sum::<usize>() > 0, "the manual run wrote cases");
     let manual: Vec<_> = contents.matches.iter().filter(|m| m.review == MatchReview::Manual).collect();
     let mut rules: Vec<&str> = manual.iter().map(|m| m.rule.as_str()).collect();
     rules.sort();

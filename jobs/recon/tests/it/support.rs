@@ -182,3 +182,18 @@ pub fn edited_copy(workspace: &Workspace, name: &str, line_prefix: &str, from: &
     std::fs::write(&path, edited.join("\n") + "\n").unwrap();
     path
 }
+
+/// Asserts that each line a case names as a source (`external_ids.sources`: side, id, file, line)
+/// is the line of that file that holds the id (the first column of the demo's CSV files, whose
+/// header is line 1), and returns how many it names.
+pub fn assert_sources_point_at_their_lines(case: &CaseRecord) -> usize {
+    let sources = case.external_ids["sources"].as_array().unwrap_or_else(|| panic!("{}", case.external_ids));
+    for source in sources {
+        let (file, id) = (source["file"].as_str().unwrap(), source["id"].as_str().unwrap());
+        let line = usize::try_from(source["line"].as_u64().unwrap()).unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
+        let read = text.lines().nth(line - 1).unwrap_or_else(|| panic!("{file} has no line {line}"));
+        assert!(read.starts_with(&format!("{id},")), "case {}: {file}:{line} is {read:?}, not {id}", case.case_id);
+    }
+    sources.len()
+}
