@@ -30,8 +30,8 @@ pub enum ReferenceKind {
 }
 
 impl ReferenceKind {
-    /// Every kind in declaration order, so `ALL[kind as usize] == kind`: a compact form of a
-    /// reference (the matching core's reference arena) stores the index in one byte.
+    /// Every kind, so that `ALL[kind.index()] == kind`: a compact form of a reference (the
+    /// matching core's reference arena) stores the index in one byte.
     pub(crate) const ALL: [ReferenceKind; 6] = [
         ReferenceKind::ClaveRastreo,
         ReferenceKind::ReferenciaNumerica,
@@ -40,6 +40,19 @@ impl ReferenceKind {
         ReferenceKind::ConektaOrder,
         ReferenceKind::Clabe,
     ];
+
+    /// The kind's index in [`ReferenceKind::ALL`]. A kind added to the enum must get an arm here
+    /// (the match is exhaustive) and its place in `ALL`.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            ReferenceKind::ClaveRastreo => 0,
+            ReferenceKind::ReferenciaNumerica => 1,
+            ReferenceKind::Oxxo => 2,
+            ReferenceKind::ConektaPayout => 3,
+            ReferenceKind::ConektaOrder => 4,
+            ReferenceKind::Clabe => 5,
+        }
+    }
 
     /// Kinds that compare with each other. A Conekta payout reference and a referencia numérica are both
     /// numbers that an Odoo user types into `ref`; they share a family so `0598792` matches `Conekta 598792`.
@@ -126,7 +139,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// Every rule in declaration order, so `ALL[rule as usize] == rule` (see [`ReferenceKind::ALL`]).
+    /// Every rule, so that `ALL[rule.index()] == rule` (see [`ReferenceKind::ALL`]).
     pub(crate) const ALL: [Rule; 12] = [
         Rule::ReferenceFieldDigits,
         Rule::ReferenceFieldToken,
@@ -141,6 +154,25 @@ impl Rule {
         Rule::ConektaOrderId,
         Rule::ValidClabe,
     ];
+
+    /// The rule's index in [`Rule::ALL`]. A rule added to the enum must get an arm here (the
+    /// match is exhaustive) and its place in `ALL`.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Rule::ReferenceFieldDigits => 0,
+            Rule::ReferenceFieldToken => 1,
+            Rule::ReferenciaKeyword => 2,
+            Rule::RastreoKeyword => 3,
+            Rule::ClaveShape => 4,
+            Rule::OxxoGrouped => 5,
+            Rule::OxxoPrefixed => 6,
+            Rule::OxxoDigits => 7,
+            Rule::CashNetworkDigits => 8,
+            Rule::ConektaPayout => 9,
+            Rule::ConektaOrderId => 10,
+            Rule::ValidClabe => 11,
+        }
+    }
 }
 
 /// Where the text comes from: a dedicated reference field is read more eagerly than free text.
@@ -176,7 +208,8 @@ pub const TEXT_LENGTH_MAX: usize = 4096;
 /// Most references kept from one text.
 pub const REFERENCES_PER_TEXT_MAX: usize = 16;
 
-/// The references of one line or text: nearly always one or two, held inline (no heap block).
+/// The references of one text or line as the parser finds them: nearly always one or two, held
+/// inline (no heap block). A prepared line keeps its own in the matching core's arena instead.
 pub(crate) type References = SmallVec<[Reference; 2]>;
 
 /// A text's tokens; bank texts rarely have more than 32 (a longer text spills to the heap).

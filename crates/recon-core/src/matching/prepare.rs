@@ -256,7 +256,7 @@ pub(super) fn prepare<'a>(
         || kept_moves.par_sort_by(|a, b| id_cmp(moves[a.0].id(), moves[b.0].id())),
     );
     let mut arena = ReferenceArena::default();
-    let statement_lines = prepare_lines(&kept, &mut arena, |index, account_index| {
+    let statement_lines = prepare_lines(&kept, &mut arena, LINES_PER_TASK, |index, account_index| {
         let statement = &statements[index];
         let (mut line, references) = prepare_statement(index, statement, account_index, config);
         line.manual = manual.statement_ids.contains(statement.id().trim());
@@ -268,7 +268,7 @@ pub(super) fn prepare<'a>(
     counts.moves_draft = scopes.draft;
     counts.moves_cancelled = scopes.cancelled;
     counts.moves_in_scope = scopes.posted;
-    let move_lines = prepare_lines(&kept_moves, &mut arena, |index, account_index| {
+    let move_lines = prepare_lines(&kept_moves, &mut arena, LINES_PER_TASK, |index, account_index| {
         let line = &moves[index];
         let (mut prepared, references) = prepare_move(index, line, account_index, config);
         prepared.manual = manual.move_line_ids.contains(line.id().trim());
@@ -293,19 +293,20 @@ pub(super) fn prepare<'a>(
 const LINES_PER_TASK: usize = 1 << 14;
 
 /// Makes the lines of `kept` (record index, account index) on every core, in order, with `make`,
-/// and appends their references to `arena`. The lines are written in place (a vector of
+/// and appends their references to `arena`, `lines_per_task` lines a task. The lines are written in place (a vector of
 /// placeholders, split by task) so that no copy of them is made; each task's references go into
 /// its own arena, joined after in task order, and each line's span is then moved by where its
-/// task's references landed. Deterministic: the tasks are fixed by [`LINES_PER_TASK`].
+/// task's references landed. Deterministic: the tasks are fixed by `lines_per_task`.
 fn prepare_lines(
     kept: &[(usize, usize)],
     arena: &mut ReferenceArena,
+    lines_per_task: usize,
     make: impl Fn(usize, usize) -> (Line, References) + Sync,
 ) -> Vec<Line> {
     let mut lines: Vec<Line> = (0..kept.len()).into_par_iter().map(|_| Line::PLACEHOLDER).collect();
     let tasks: Vec<ReferenceArena> = lines
-        .par_chunks_mut(LINES_PER_TASK)
-        .zip(kept.par_chunks(LINES_PER_TASK))
+        .par_chunks_mut(lines_per_task)
+        .zip(kept.par_chunks(lines_per_task))
         .map(|(out, items)| {
             let mut local = ReferenceArena::default();
             for (slot, &(index, account_index)) in out.iter_mut().zip(items) {
@@ -317,9 +318,9 @@ fn prepare_lines(
         })
         .collect();
     arena.reserve(tasks.iter().map(ReferenceArena::len).sum());
-    let offsets: Vec<u64> = tasks.iter().map(|task| arena.append(task)).collect();
-    drop(tasks);
-    lines.par_chunks_mut(LINES_PER_TASK).zip(offsets).for_each(|(lines, offset)| {
+    // Each task's buffer is freed as soon as it is appended.
+    let offsets: Vec<u64> = tasks.into_iter().map(|task| arena.append(&task)).collect();
+    lines.par_chunks_mut(lines_per_task).zip(offsets).for_each(|(lines, offset)| {
         for line in lines {
             line.references_start += offset;
         }
@@ -592,9 +593,9 @@ impl Prepared<'_> {
         self.references(line).map(ReferenceView::to_reference).collect()
     }
 
-    /// A line's whole fingerprint, worked out again from what the line holds: the same inputs as
-    /// when it was prepared (its amount in the compared currency, its primary reference, its business
-    /// date, its account's CLABE), so the same fingerprint.
+    /// A line's whole fingerprint, worked out again from the line and its references (in the
+    /// arena): the same inputs as when it was prepared (its amount in the compared currency, its
+    /// primary reference, its business date, its account's CLABE), so the same fingerprint.
     pub fn fingerprint(&self, line: &Line) -> Fingerprint {
         let fingerprint = fingerprint(&FingerprintInput {
             money: line.money(),
@@ -724,4 +725,43 @@ pub(super) fn counts(base: Counts, matches: &[Match], exceptions: &[Exception], 
     counts.exceptions_by_kind.sort();
     counts.settlement_searches_truncated = truncated;
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::Reference;
+
+    /// Lines made by several tasks, after references already in the arena (as an Odoo line's come
+    /// after every statement line's), find their own references: each task's buffer is moved to
+    /// where it lands.
+    #[test]
+    fn lines_made_by_several_tasks_keep_their_own_references() {
+        let texts: Vec<String> = (0..50)
+            .map(|i| match i % 4 {
+                0 => format!("REF {i}"),
+                1 => String::new(),
+                2 => format!("RASTREO BBVA20261124{i:05} REF {i}"),
+                _ => format!("OXXO 9300 0262 2769 {i:02}"),
+            })
+            .collect();
+        let expected = |index: usize| references_in(&texts[index], TextSource::FreeText).into_vec();
+        assert!((0..texts.len()).any(|index| expected(index).len() >= 2), "some lines have several references");
+        let kept: Vec<(usize, usize)> = (0..texts.len()).map(|index| (index, 0)).collect();
+        let make = |index: usize, _| {
+            let line = Line { source_index: narrow_index(index), ..Line::PLACEHOLDER };
+            (line, references_in(&texts[index], TextSource::FreeText))
+        };
+        for lines_per_task in [1, 3, 7, 64] {
+            let mut arena = ReferenceArena::default();
+            arena.push(&references_in("SPEI MBAN01002308280073291391", TextSource::FreeText));
+            let lines = prepare_lines(&kept, &mut arena, lines_per_task, make);
+            assert_eq!(lines.len(), texts.len());
+            for (index, line) in lines.iter().enumerate() {
+                assert_eq!(line.source(), index, "lines in order");
+                let back: Vec<Reference> = arena.get(line.references()).map(ReferenceView::to_reference).collect();
+                assert_eq!(back, expected(index), "line {index}, {lines_per_task} lines a task");
+            }
+        }
+    }
 }
