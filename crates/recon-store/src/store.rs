@@ -29,6 +29,11 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const SQLITE_CACHE_KIB: u32 = 256 * 1024;
 /// Page size of a new SQLite store (SQLite's default is 4 KiB; an existing store keeps its own).
 const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
+/// Page cache of a SQLite connection's temporary database (the write's staging tables), in KiB:
+/// a round of staged rows stays in memory (SQLite's default is 2 MiB).
+const SQLITE_TEMP_CACHE_KIB: u32 = 64 * 1024;
+/// Helper threads a SQLite connection's sorts may use (`CREATE INDEX`, `ORDER BY` without an index).
+const SQLITE_SORT_THREADS: u32 = 2;
 
 /// The `application_name` of the store's PostgreSQL connections when the URL names none:
 /// it shows in `pg_stat_activity` (and `pg_terminate_backend` tests pick connections by it).
@@ -216,7 +221,13 @@ async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
         // A nightly run upserts about a million matches keyed by random-looking ids: with SQLite's
         // default 2 MiB page cache the B-tree pages thrash. 256 MiB per connection, at most.
         .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
-        .pragma("temp_store", "memory");
+        // Temporary storage in files, not memory: with `temp_store = memory` SQLite sorts without
+        // a bound, as one list of every row, and the 10 M night's index builds took 71 s where
+        // bounded runs merged from the temporary file take 42 s (BENCHMARKS.md, seventeenth
+        // session). The staging tables stay in their page cache.
+        .pragma("temp_store", "file")
+        .pragma("temp.cache_size", format!("-{}", SQLITE_TEMP_CACHE_KIB))
+        .pragma("threads", SQLITE_SORT_THREADS.to_string());
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)

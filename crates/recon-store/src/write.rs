@@ -375,8 +375,9 @@ const KEPT_BY_BULK_LOAD: [&str; 1] = ["matches_manual"];
 /// cache, nearly every row costs a page read and a page written again later. `CREATE INDEX` sorts
 /// once and writes each page once. In the `sqlite3` shell, 9.7 M matches of the 10 M night into an
 /// empty store took 275 s with the indexes in place and 141 s dropped and built again, with the
-/// same 256 MiB page cache (BENCHMARKS.md). The sorts run in memory (`temp_store = memory`): about
-/// 0.8 GB more at peak in the shell at 10 M, while the run's own peak (the reconcile) is 19 GB.
+/// same 256 MiB page cache (BENCHMARKS.md). Each build sorts in runs bounded by the page cache's
+/// size, merged from a temporary file on SQLite's helper threads (`temp_store = file`,
+/// `threads`; see `store.rs`).
 /// The drop is transactional: a run that fails or is killed leaves the indexes as they were.
 /// Readers (other connections, WAL) see the committed schema until the run commits. Unique
 /// indexes stay, so their constraints are checked row by row as always (there are none today).
