@@ -158,12 +158,13 @@ impl MatchConfig {
     }
 }
 
-/// A bank statement line as NEON holds it, typed. Its texts are held in one heap block
-/// ([`StatementLine::texts`] and one method each); a night holds millions of these.
+/// A bank statement line as NEON holds it, typed. Its own texts are held in one heap block and its
+/// account and counterparty name interned ([`StatementLine::texts`] and one method each); a night
+/// holds millions of these.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StatementLine {
-    /// id, account, reference, description, counterparty name, counterparty account.
-    texts: PackedTexts<5>,
+    /// id, reference, description, counterparty account; account and counterparty name shared.
+    texts: PackedTexts<3, 2>,
     /// When the bank booked it, if the bank says.
     pub booked_at: Option<Timestamp>,
     /// The value date, when the bank gives only a date.
@@ -203,7 +204,7 @@ impl StatementLine {
         amount: Money,
     ) -> StatementLine {
         let StatementTexts { id, account, reference, description, counterparty_name, counterparty_account } = texts;
-        let texts = PackedTexts::new(id, [account, reference, description, counterparty_name, counterparty_account]);
+        let texts = PackedTexts::new(id, [reference, description, counterparty_account], [account, counterparty_name]);
         StatementLine { texts, booked_at, value_date, amount }
     }
 
@@ -226,27 +227,27 @@ impl StatementLine {
 
     /// The account's CLABE.
     pub fn account(&self) -> &str {
-        self.texts.get(1)
+        self.texts.shared(0)
     }
 
     /// The bank's reference field.
     pub fn reference(&self) -> &str {
-        self.texts.get(2)
+        self.texts.get(1)
     }
 
     /// The bank's description (concepto).
     pub fn description(&self) -> &str {
-        self.texts.get(3)
+        self.texts.get(2)
     }
 
     /// Counterparty name.
     pub fn counterparty_name(&self) -> &str {
-        self.texts.get(4)
+        self.texts.shared(1)
     }
 
     /// Counterparty account (a CLABE for SPEI).
     pub fn counterparty_account(&self) -> &str {
-        self.texts.get(5)
+        self.texts.get(3)
     }
 }
 
@@ -280,12 +281,13 @@ pub enum MoveState {
     Cancelled,
 }
 
-/// An Odoo journal item (`account.move.line`), typed. Its texts are held in one heap block
-/// ([`MoveLine::texts`] and one method each); a night holds millions of these.
+/// An Odoo journal item (`account.move.line`), typed. Its own texts are held in one heap block and
+/// its journal, account and partner interned ([`MoveLine::texts`] and one method each); a night
+/// holds millions of these.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MoveLine {
-    /// id, move name, journal, account, partner, label, reference.
-    texts: PackedTexts<6>,
+    /// id, move name, label, reference; journal, account and partner shared.
+    texts: PackedTexts<3, 3>,
     /// Accounting date (a plain date: never shifted).
     pub date: NaiveDate,
     /// Debit minus credit, in the company currency.
@@ -330,7 +332,7 @@ impl MoveLine {
         state: MoveState,
     ) -> MoveLine {
         let MoveTexts { id, move_name, journal, account, partner, label, reference } = texts;
-        let texts = PackedTexts::new(id, [move_name, journal, account, partner, label, reference]);
+        let texts = PackedTexts::new(id, [move_name, label, reference], [journal, account, partner]);
         MoveLine { texts, date, balance, amount_currency, state }
     }
 
@@ -359,27 +361,27 @@ impl MoveLine {
 
     /// Journal display name.
     pub fn journal(&self) -> &str {
-        self.texts.get(2)
+        self.texts.shared(0)
     }
 
     /// GL account display name (`102.01.01 Bancos STP`).
     pub fn account(&self) -> &str {
-        self.texts.get(3)
+        self.texts.shared(1)
     }
 
     /// Partner display name.
     pub fn partner(&self) -> &str {
-        self.texts.get(4)
+        self.texts.shared(2)
     }
 
     /// Label (`name`).
     pub fn label(&self) -> &str {
-        self.texts.get(5)
+        self.texts.get(2)
     }
 
     /// Reference (`ref`).
     pub fn reference(&self) -> &str {
-        self.texts.get(6)
+        self.texts.get(3)
     }
 }
 
