@@ -84,6 +84,23 @@ impl ReferenceArena {
         let start = usize::try_from(span.start).expect("a span starts inside the arena");
         References { rest: &self.text[start..], left: span.count }
     }
+
+    /// The references of `span` with where each starts in the arena (for [`ReferenceArena::at`]).
+    pub fn get_positioned(&self, span: ReferenceSpan) -> impl Iterator<Item = (u64, ReferenceView<'_>)> + Clone {
+        let total = self.text.len();
+        let mut references = self.get(span);
+        // `References::rest` is always a suffix of the arena's text: the next reference starts where it does.
+        std::iter::from_fn(move || {
+            let position = (total - references.rest.len()) as u64;
+            references.next().map(|reference| (position, reference))
+        })
+    }
+
+    /// The reference that starts at `position`, as [`ReferenceArena::get_positioned`] gave it.
+    pub fn at(&self, position: u64) -> ReferenceView<'_> {
+        let start = usize::try_from(position).expect("a reference starts inside the arena");
+        References { rest: &self.text[start..], left: 1 }.next().expect("one reference asked for")
+    }
 }
 
 /// One reference as the arena holds it.

@@ -765,6 +765,8 @@ pub struct Unbuilt {
     order: Vec<(u32, u32, u32)>,
     /// `Prepared::accounts`.
     accounts: Vec<String>,
+    /// `Prepared::arena`: the references of tier 1 and 2 matches (`tiers::Settled`).
+    arena: arena::ReferenceArena,
     base_counts: Counts,
     truncated: u64,
 }
@@ -861,14 +863,15 @@ impl Unbuilt {
 
     /// Builds the matches from each one's ids and amount, in `order`'s order.
     fn build_with(self, ids: Vec<tiers::MatchIds>) -> Outcome {
-        let Unbuilt { exceptions, kpi, per_partition, order, accounts, base_counts, truncated } = self;
+        let Unbuilt { exceptions, kpi, per_partition, order, accounts, arena, base_counts, truncated } = self;
         let matches: Vec<Match> = order
             .into_par_iter()
             .zip(ids)
             .map(|((_, partition, position), ids)| {
-                per_partition[partition as usize][position as usize].to_match(ids, &accounts)
+                per_partition[partition as usize][position as usize].to_match(ids, &accounts, &arena)
             })
             .collect();
+        drop(arena);
         per_partition.into_par_iter().flatten().for_each(drop);
         let counts = prepare::counts(base_counts, &matches, &exceptions, truncated);
         Outcome { matches, exceptions, kpi, counts }
@@ -919,22 +922,10 @@ pub fn reconcile_unbuilt(
         leftovers.absorb(partition_leftovers);
         truncated += partition_truncated;
     }
-    // Matches in statement index order, which is id order: the sort is of small keys (statement
-    // index, partition, position; statement indexes are unique), and each match is built from its
-    // `Settled` once the lines are freed.
-    let mut order: Vec<(u32, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
-    for (partition, settled) in per_partition.iter().enumerate() {
-        let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");
-        for (position, settled) in settled.iter().enumerate() {
-            let position = u32::try_from(position).expect("fewer than 2^32 matches");
-            order.push((settled.line(), partition, position));
-        }
-    }
-    order.par_sort_unstable();
     // The KPI reads each line's status by index instead of hashing ids.
     let mut matched = vec![None; prepared.statements.len()];
-    for &(line, partition, position) in &order {
-        matched[line as usize] = Some(per_partition[partition as usize][position as usize].review());
+    for settled in per_partition.iter().flatten() {
+        matched[settled.line() as usize] = Some(settled.review());
     }
     // Exceptions are classified on one core (each pairing depends on the ones before) and the KPI
     // computed on the other.
@@ -948,10 +939,22 @@ pub fn reconcile_unbuilt(
         || kpi::compute(&prepared, &matched, config),
     );
     drop(matched);
-    // The prepared lines and their references (three blocks, with nothing inside them to free)
-    // go before the matches are built.
-    let prepare::Prepared { accounts, counts: base_counts, .. } = prepared;
-    Unbuilt { exceptions, kpi, per_partition, order, accounts, base_counts, truncated }
+    // The prepared lines (two blocks, with nothing inside them to free) go before the matches are
+    // built; their references stay for the tier 1 and 2 matches' explanations.
+    let prepare::Prepared { accounts, arena, counts: base_counts, .. } = prepared;
+    // Matches in statement index order, which is id order: the sort is of small keys (statement
+    // index, partition, position; statement indexes are unique; 12 bytes a match, made once the
+    // lines are gone), and each match is built from its `Settled`.
+    let mut order: Vec<(u32, u32, u32)> = Vec::with_capacity(per_partition.iter().map(Vec::len).sum());
+    for (partition, settled) in per_partition.iter().enumerate() {
+        let partition = u32::try_from(partition).expect("fewer than 2^32 partitions");
+        for (position, settled) in settled.iter().enumerate() {
+            let position = u32::try_from(position).expect("fewer than 2^32 matches");
+            order.push((settled.line(), partition, position));
+        }
+    }
+    order.par_sort_unstable();
+    Unbuilt { exceptions, kpi, per_partition, order, accounts, arena, base_counts, truncated }
 }
 
 /// The stable id of a match: blake3 over its sorted item ids.

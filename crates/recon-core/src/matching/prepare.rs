@@ -200,8 +200,9 @@ pub(super) struct Prepared<'a> {
     pub moves_raw: &'a [MoveLine],
     pub statements: Vec<Line>,
     pub moves: Vec<Line>,
-    /// Every line's references ([`Prepared::references`]).
-    arena: ReferenceArena,
+    /// Every line's references ([`Prepared::references`]); outlives the lines, for the shared
+    /// reference of each tier 1 or 2 match (`tiers::Settled`).
+    pub arena: ReferenceArena,
     pub accounts: Vec<String>,
     pub counts: Counts,
 }
@@ -580,6 +581,11 @@ impl Prepared<'_> {
     /// A line's references, in the order found (its reference field's first).
     pub fn references(&self, line: &Line) -> arena::References<'_> {
         self.arena.get(line.references())
+    }
+
+    /// A line's references with where each starts in the arena ([`ReferenceArena::at`]).
+    pub fn references_positioned(&self, line: &Line) -> impl Iterator<Item = (u64, ReferenceView<'_>)> + Clone {
+        self.arena.get_positioned(line.references())
     }
 
     /// A line's reference keys usable for matching (family tag, canonical text): CLABEs identify

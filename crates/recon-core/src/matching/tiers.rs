@@ -2,11 +2,13 @@
 
 use std::borrow::Borrow;
 use std::hash::Hash;
+use std::num::NonZeroU64;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
+use super::arena::ReferenceArena;
 use super::exceptions::{Ambiguity, Leftovers};
 use super::prepare::{ByFingerprint, Line, Partition, Prepared};
 use super::{Explanation, Match, MatchConfig, MatchRule, MoveLine, Review, StatementLine, Text, match_id};
@@ -71,7 +73,9 @@ impl Found {
             let date_delta = line.date_delta(move_line);
             Why::Pair(Pair {
                 rule,
-                shared: shared_reference(prepared, line, move_line),
+                // Where the arena holds it plus one (the arena outlives the lines: `Unbuilt`).
+                shared: shared_reference_at(prepared, line, move_line)
+                    .map(|position| NonZeroU64::new(position + 1).expect("a position plus one")),
                 date_delta_banking_days: i32::try_from(date_delta)
                     .expect("banking-day ordinals span fewer than 2^31 days"),
             })
@@ -84,7 +88,9 @@ impl Found {
         Settled {
             line: super::prepare::narrow_index(self.statement),
             statement: line.source_index,
-            moves: std::iter::once(self.first_move).chain(self.more_moves.iter().copied()).map(source).collect(),
+            first_move: source(self.first_move),
+            more_moves: (!self.more_moves.is_empty())
+                .then(|| Box::new(self.more_moves.iter().copied().map(source).collect())),
             account_index: line.account_index,
             business_date: line.business_date,
             review: self.review,
@@ -97,15 +103,22 @@ impl Found {
 /// prepared lines are freed. The matches are the outcome's largest part (about 330 bytes each
 /// with their ids, a million a night); building them only after the lines (64 bytes each, and
 /// their partitions' indexes) are gone keeps the two from being held at once, and lets the
-/// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 88 bytes: a
-/// tier 1 or 2 match keeps neither amount, since both are the statement record's.
+/// matches take the memory the lines gave back instead of fresh pages. A `Settled` is 48 bytes: a
+/// tier 1 or 2 match keeps neither amount, since both are the statement record's, and its shared
+/// reference as where the reconcile's reference arena holds it (was 88 bytes with a copy of the
+/// reference, plus a heap block when over 24 bytes, and the Odoo lines in a `SmallVec`: 0.4 GB
+/// more at the 10 M night's peak).
 pub(super) struct Settled {
     /// Index of the statement line in `Prepared::statements` (id order): the outcome's order.
     line: u32,
     /// Index of the statement line in the caller's records.
     statement: u32,
-    /// Indexes of the Odoo lines in the caller's records, in the order the tier found them.
-    moves: SmallVec<[u32; 2]>,
+    /// Index of the first Odoo line in the caller's records, in the order the tier found them.
+    first_move: u32,
+    /// The other Odoo lines of a settlement. Most matches have one Odoo line, so this is a thin
+    /// pointer (8 bytes) rather than a `Vec` (24) or a boxed slice (16).
+    #[expect(clippy::box_collection, reason = "a thin pointer, 8 bytes a match; see above")]
+    more_moves: Option<Box<Vec<u32>>>,
     /// Index in `Prepared::accounts`.
     account_index: u32,
     business_date: chrono::NaiveDate,
@@ -114,7 +127,7 @@ pub(super) struct Settled {
 }
 
 // What the doc above says of its size.
-const _: () = assert!(size_of::<Settled>() <= 88);
+const _: () = assert!(size_of::<Settled>() <= 48);
 
 /// Why a settled match was made.
 enum Why {
@@ -127,7 +140,9 @@ enum Why {
 /// What a tier 1 or 2 match's two lines say for it (see [`explanation`]).
 struct Pair {
     rule: MatchRule,
-    shared: Option<(ReferenceKind, Text)>,
+    /// Where the reference both lines share starts in the reconcile's arena, plus one
+    /// ([`ReferenceArena::at`]).
+    shared: Option<NonZeroU64>,
     date_delta_banking_days: i32,
 }
 
@@ -144,7 +159,7 @@ impl Settled {
     /// What the match takes from the caller's records: its ids and the statement's amount.
     pub fn ids(&self, statements: &[StatementLine], moves: &[MoveLine]) -> MatchIds {
         let statement = &statements[self.statement as usize];
-        let move_line_ids = self.moves.iter().map(|&m| Text::new(moves[m as usize].id())).collect();
+        let move_line_ids = self.move_records().map(|m| Text::new(moves[m].id())).collect();
         MatchIds::new(Text::new(statement.id()), move_line_ids, statement.amount)
     }
 
@@ -155,20 +170,25 @@ impl Settled {
 
     /// Indexes of the Odoo lines in the caller's records.
     pub fn move_records(&self) -> impl Iterator<Item = usize> + '_ {
-        self.moves.iter().map(|&m| m as usize)
+        let more = self.more_moves.as_deref().map_or(&[][..], Vec::as_slice);
+        std::iter::once(self.first_move).chain(more.iter().copied()).map(|m| m as usize)
     }
 
-    /// The match, with its ids, match id, account and explanation. `accounts` are
-    /// `Prepared::accounts`. Built by reference (the matches are built in id order on all cores from
+    /// The match, with its ids, match id, account and explanation. `accounts` and `arena` are
+    /// `Prepared::accounts` and `Prepared::arena`. Built by reference (the matches are built in id order on all cores from
     /// lists in partition order), so a tier 3 or 4 explanation is cloned: the `Settled`s are freed
     /// after every match is built, and those explanations (one match in seven on the generated
     /// data, about 0.2 GB at 10 M lines) are held twice until then.
-    pub fn to_match(&self, ids: MatchIds, accounts: &[String]) -> Match {
+    pub fn to_match(&self, ids: MatchIds, accounts: &[String], arena: &ReferenceArena) -> Match {
         let MatchIds { statement_id, move_line_ids, amount } = ids;
         let explanation = match &self.why {
             Why::Pair(pair) => {
                 let delta = i64::from(pair.date_delta_banking_days);
-                let mut explanation = explanation(pair.rule, pair.shared.clone(), amount, amount, delta);
+                let shared = pair.shared.map(|position| {
+                    let reference = arena.at(position.get() - 1);
+                    (reference.kind, Text::new(reference.canonical))
+                });
+                let mut explanation = explanation(pair.rule, shared, amount, amount, delta);
                 if pair.rule == MatchRule::ReferenceAmount && pair.date_delta_banking_days > 0 {
                     explanation.corroboration.push("within_window".into());
                 }
@@ -430,13 +450,22 @@ fn tier_fingerprint(work: &mut Work<'_, '_>) {
 
 /// The first reference both lines carry (by family, then canonical text).
 pub(super) fn shared_reference(prepared: &Prepared<'_>, a: &Line, b: &Line) -> Option<(ReferenceKind, Text)> {
+    shared_reference_at(prepared, a, b).map(|position| {
+        let reference = prepared.arena.at(position);
+        (reference.kind, Text::new(reference.canonical))
+    })
+}
+
+/// [`shared_reference`] as where it starts in the prepared lines' arena.
+fn shared_reference_at(prepared: &Prepared<'_>, a: &Line, b: &Line) -> Option<u64> {
     prepared
-        .references(a)
-        .filter(|r| r.kind != ReferenceKind::Clabe)
-        .filter(|r| prepared.references(b).any(|o| o.kind.family() == r.kind.family() && o.canonical == r.canonical))
-        .map(|r| (r.kind, r.canonical))
-        .min()
-        .map(|(kind, canonical)| (kind, Text::new(canonical)))
+        .references_positioned(a)
+        .filter(|(_, r)| r.kind != ReferenceKind::Clabe)
+        .filter(|(_, r)| {
+            prepared.references(b).any(|o| o.kind.family() == r.kind.family() && o.canonical == r.canonical)
+        })
+        .min_by_key(|&(_, r)| (r.kind, r.canonical))
+        .map(|(position, _)| position)
 }
 
 /// True when both lines carry references of one family and share none of them: the references
