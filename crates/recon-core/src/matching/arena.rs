@@ -191,6 +191,15 @@ mod tests {
                 let back: Vec<Reference> = arena.get(span).map(ReferenceView::to_reference).collect();
                 assert_eq!(&back, references);
                 assert_eq!(arena.get(span).len(), references.len());
+                // Each reference is found again alone where the positioned walk says it starts.
+                let positioned: Vec<(u64, ReferenceView<'_>)> = arena.get_positioned(span).collect();
+                assert_eq!(
+                    positioned.iter().map(|(_, view)| *view).collect::<Vec<_>>(),
+                    arena.get(span).collect::<Vec<_>>()
+                );
+                for (position, view) in positioned {
+                    assert_eq!(arena.at(position), view, "at {position}");
+                }
             }
         }
         assert!(spans.iter().any(|(references, _)| references.len() >= 2), "the texts carry several references");
