@@ -32,7 +32,9 @@ const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
 /// Page cache of a SQLite connection's temporary database (the write's staging tables), in KiB:
 /// a round of staged rows stays in memory (SQLite's default is 2 MiB).
 const SQLITE_TEMP_CACHE_KIB: u32 = 64 * 1024;
-/// Helper threads a SQLite connection's sorts may use (`CREATE INDEX`, `ORDER BY` without an index).
+/// Helper threads a SQLite connection's sorts may use besides its own (`CREATE INDEX`, `ORDER BY`
+/// without an index). Each may hold a sorted run of up to the page cache's size, so an index build
+/// holds at most about (threads + 1) x 256 MiB of keys at once.
 const SQLITE_SORT_THREADS: u32 = 2;
 
 /// The `application_name` of the store's PostgreSQL connections when the URL names none:
@@ -222,9 +224,11 @@ async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
         // default 2 MiB page cache the B-tree pages thrash. 256 MiB per connection, at most.
         .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
         // Temporary storage in files, not memory: with `temp_store = memory` SQLite sorts without
-        // a bound, as one list of every row, and the 10 M night's index builds took 71 s where
-        // bounded runs merged from the temporary file take 42 s (BENCHMARKS.md, seventeenth
-        // session). The staging tables stay in their page cache.
+        // a bound, as one list of every row, and the 10 M night's index builds took 66-72 s where
+        // bounded runs merged from the temporary file take 44-48 s (BENCHMARKS.md, seventeenth
+        // session). The staging tables stay in their page cache. The files go where SQLite puts
+        // temporary files (`SQLITE_TMPDIR`, else `TMPDIR`, else `/var/tmp`): a first night of 10 M
+        // lines sorts up to about 0.5 GB there at a time (README, "Store").
         .pragma("temp_store", "file")
         .pragma("temp.cache_size", format!("-{}", SQLITE_TEMP_CACHE_KIB))
         .pragma("threads", SQLITE_SORT_THREADS.to_string());

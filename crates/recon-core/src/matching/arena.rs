@@ -96,9 +96,11 @@ impl ReferenceArena {
         })
     }
 
-    /// The reference that starts at `position`, as [`ReferenceArena::get_positioned`] gave it.
+    /// The reference that starts at `position`, as [`ReferenceArena::get_positioned`] of this arena
+    /// gave it (a position means nothing in another arena).
     pub fn at(&self, position: u64) -> ReferenceView<'_> {
         let start = usize::try_from(position).expect("a reference starts inside the arena");
+        debug_assert!(start < self.text.len(), "position {start} past the arena's {} bytes", self.text.len());
         References { rest: &self.text[start..], left: 1 }.next().expect("one reference asked for")
     }
 }

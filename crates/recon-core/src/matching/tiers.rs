@@ -175,10 +175,10 @@ impl Settled {
     }
 
     /// The match, with its ids, match id, account and explanation. `accounts` and `arena` are
-    /// `Prepared::accounts` and `Prepared::arena`. Built by reference (the matches are built in id order on all cores from
-    /// lists in partition order), so a tier 3 or 4 explanation is cloned: the `Settled`s are freed
-    /// after every match is built, and those explanations (one match in seven on the generated
-    /// data, about 0.2 GB at 10 M lines) are held twice until then.
+    /// `Prepared::accounts` and `Prepared::arena`. Built by reference (the matches are built in id
+    /// order on all cores from lists in partition order), so a tier 3 or 4 explanation is cloned:
+    /// the `Settled`s are freed after every match is built, and those explanations (one match in
+    /// seven on the generated data, about 0.2 GB at 10 M lines) are held twice until then.
     pub fn to_match(&self, ids: MatchIds, accounts: &[String], arena: &ReferenceArena) -> Match {
         let MatchIds { statement_id, move_line_ids, amount } = ids;
         let explanation = match &self.why {
