@@ -26,7 +26,7 @@ static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite page cache per connection, in KiB.
-const SQLITE_CACHE_KIB: u32 = 256 * 1024;
+pub(crate) const SQLITE_CACHE_KIB: u32 = 256 * 1024;
 /// Page size of a new SQLite store (SQLite's default is 4 KiB; an existing store keeps its own).
 const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
 /// Page cache of a SQLite connection's temporary database (the write's staging tables), in KiB:

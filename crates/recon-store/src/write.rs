@@ -13,7 +13,7 @@ use crate::model::{
     CaseEventKind, CaseStatus, CaseWrite, KeyedRow, KpiRow, MatchStatus, MatchWrite, QuarantineRow, RowSource,
     RunHeader, RunKpi, RunStatus, RunWrite, RunWriteSummary,
 };
-use crate::store::Store;
+use crate::store::{SQLITE_CACHE_KIB, Store};
 
 const OP: &str = "write_run";
 
@@ -437,13 +437,38 @@ async fn defer_indexes_for_bulk_load(
 }
 
 /// Builds the indexes [`defer_indexes_for_bulk_load`] dropped, from their own SQL text.
+/// SQLite page cache, in KiB, while [`build_deferred_indexes`] runs. SQLite's sorter cuts its runs
+/// at the page cache's size, and sorts of many small runs merged from the temporary file beat
+/// sorts of few large ones: over the 10 M night's store, `matches_scope` built in 9.7-12.8 s with
+/// 4-16 MiB, 14.7-21.5 s with 256 MiB and 29-31 s with 1 GiB (`matches_move`: 5.0-6.9, 11.6-12.5
+/// and 15-16 s; BENCHMARKS.md, seventeenth session). The page cache matters little to the builds
+/// otherwise: each reads its table once, in order.
+const INDEX_BUILD_CACHE_KIB: u32 = 16 * 1024;
+
+/// Builds the indexes [`defer_indexes_for_bulk_load`] dropped (SQLite only), with the page cache
+/// at [`INDEX_BUILD_CACHE_KIB`] meanwhile and at its usual size again after, failed or not.
 async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec<String>) -> Result<(), StoreError> {
+    const OP_BULK: &str = "write_run: bulk load";
+    let cache = |kib: u32| format!("PRAGMA cache_size = -{kib}");
+    conn.execute(&cache(INDEX_BUILD_CACHE_KIB), Vec::new())
+        .await
+        .map_err(StoreError::db(OP_BULK, format!("run {run_id}, page cache for the index builds")))?;
+    let mut built = Ok(());
     for sql in deferred {
-        conn.execute(&sql, Vec::new())
+        built = conn
+            .execute(&sql, Vec::new())
             .await
-            .map_err(StoreError::db("write_run: bulk load", format!("run {run_id}, building index: {sql}")))?;
+            .map(drop)
+            .map_err(StoreError::db(OP_BULK, format!("run {run_id}, building index: {sql}")));
+        if built.is_err() {
+            break;
+        }
     }
-    Ok(())
+    let restored = conn
+        .execute(&cache(SQLITE_CACHE_KIB), Vec::new())
+        .await
+        .map_err(StoreError::db(OP_BULK, format!("run {run_id}, page cache after the index builds")));
+    built.and(restored.map(drop))
 }
 
 async fn upsert_matches<M: RowSource<MatchWrite>>(
