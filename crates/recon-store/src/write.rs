@@ -436,7 +436,6 @@ async fn defer_indexes_for_bulk_load(
     Ok(deferred)
 }
 
-/// Builds the indexes [`defer_indexes_for_bulk_load`] dropped, from their own SQL text.
 /// SQLite page cache, in KiB, while [`build_deferred_indexes`] runs. SQLite's sorter cuts its runs
 /// at the page cache's size, and sorts of many small runs merged from the temporary file beat
 /// sorts of few large ones: over the 10 M night's store, `matches_scope` built in 9.7-12.8 s with
@@ -445,8 +444,9 @@ async fn defer_indexes_for_bulk_load(
 /// otherwise: each reads its table once, in order.
 const INDEX_BUILD_CACHE_KIB: u32 = 16 * 1024;
 
-/// Builds the indexes [`defer_indexes_for_bulk_load`] dropped (SQLite only), with the page cache
-/// at [`INDEX_BUILD_CACHE_KIB`] meanwhile and at its usual size again after, failed or not.
+/// Builds the indexes [`defer_indexes_for_bulk_load`] dropped (SQLite only) from their own SQL
+/// text, with the page cache at [`INDEX_BUILD_CACHE_KIB`] meanwhile and at its usual size again
+/// after, failed or not.
 async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec<String>) -> Result<(), StoreError> {
     const OP_BULK: &str = "write_run: bulk load";
     let cache = |kib: u32| format!("PRAGMA cache_size = -{kib}");
