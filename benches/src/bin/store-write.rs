@@ -106,11 +106,9 @@ fn matches(n: usize, rng: &mut Rng) -> Vec<MatchWrite> {
             } else {
                 ("reference_amount", "referencia_numerica")
             };
-            // The job's stored form (`"v": 2`): the row's columns hold rule, reference, amount and delta.
-            let explanation = JsonText::from(json!({
-                "v": 2,
-                "summary": format!("shared reference {kind} {reference}, exact amount {amount}, same banking day"),
-            }));
+            // The job's stored form (`"v": 3`): the row's columns hold rule, reference, amount and
+            // delta, and the sentence is written from them when read.
+            let explanation = JsonText::from(json!({ "v": 3 }));
             MatchWrite {
                 match_id,
                 rule: rule.to_owned(),

@@ -14,7 +14,7 @@ use crate::exit::{Exit, bad_input};
 use crate::stdout;
 
 /// Columns of the matches export: one row per Odoo line of a match.
-pub const MATCH_COLUMNS: [&str; 13] = [
+pub const MATCH_COLUMNS: [&str; 14] = [
     "match_id",
     "statement_id",
     "move_line_id",
@@ -28,6 +28,7 @@ pub const MATCH_COLUMNS: [&str; 13] = [
     "reference_kind",
     "reference",
     "date_delta_banking_days",
+    "summary",
 ];
 
 /// Columns of the cases export: one row per item of a case.
@@ -65,6 +66,8 @@ async fn matches_table(store: &Store) -> Result<Table> {
     let matches = store.matches(&MatchFilter::default()).await.context("reading matches")?;
     let mut table = Table::new(MATCH_COLUMNS);
     for found in &matches {
+        // Why it matched, in the analyst's sentence: written from the row (see `match_summary`).
+        let summary = crate::mapping::match_summary(found).unwrap_or_default();
         // One row per (statement line, Odoo line) pair: a rule's match has one statement line; a manual
         // one may have several statement lines for one Odoo line, and an ignore disposition has one
         // line only (the other column is empty), so that no match is missing from the table.
@@ -91,6 +94,7 @@ async fn matches_table(store: &Store) -> Result<Table> {
                 found.reference_kind.clone().unwrap_or_default(),
                 found.reference.clone().unwrap_or_default(),
                 found.date_delta_banking_days.to_string(),
+                summary.clone(),
             ]);
         }
     }

@@ -4,13 +4,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
 use recon_core::currency::Currency;
-use recon_core::matching::{Exception, KpiCell, KpiReport, Match, Review, Side};
+use recon_core::matching::{Exception, KpiCell, KpiReport, Match, MatchRule, Review, Side, Summary};
 use recon_core::money::Money;
 use recon_io::Provenance;
-use recon_store::{CaseItemRef, CaseWrite, ItemRef, ItemSide, JsonText, KpiRow, MatchReview, MatchWrite, RunKpi};
+use recon_store::{
+    CaseItemRef, CaseWrite, ItemRef, ItemSide, JsonText, KpiRow, MatchRecord, MatchReview, MatchWrite, RunKpi,
+};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Where the items of the run came from, by side and id: cases point the analyst at file and line.
 #[derive(Debug, Default)]
@@ -61,10 +63,14 @@ fn item_side(side: Side) -> ItemSide {
 
 /// What a match's explanation adds to the columns of its row, which already hold the rule, the
 /// reference kind and value that agreed, the amount and the date delta: the Odoo side's sum when
-/// it differs (fee-net settlements), what else agreed, the fee, and the sentence for the analyst.
-/// A night stores a million of these; repeating the columns in it made it 360 bytes instead of ~110.
-/// `v` is 2; explanations written before this form (every field of the core's explanation) have
-/// no `v`, and a kept match keeps the form it was first written in.
+/// it differs (fee-net settlements), what else agreed, and the fee. A night stores millions of
+/// these; a tier 1 or 2 match's is `{"v":3}`.
+///
+/// The sentence for the analyst is not stored: it follows from the row and this, and
+/// [`match_summary`] writes it when a match is read (the export's `summary` column). `v` 2 held it
+/// as well (about 110 bytes a match, a quarter of the row: the 10 M night's store wrote a gigabyte
+/// of it); explanations written before `v` 2 have no `v` and hold every field of the core's
+/// explanation. A kept match keeps the form it was first written in.
 #[derive(Serialize)]
 struct StoredExplanation<'a> {
     v: u8,
@@ -74,20 +80,51 @@ struct StoredExplanation<'a> {
     corroboration: &'a [recon_core::matching::Text],
     #[serde(skip_serializing_if = "Option::is_none")]
     fee: Option<&'a str>,
-    summary: String,
 }
 
 impl<'a> StoredExplanation<'a> {
     fn of(found: &'a Match) -> Self {
         let explanation = &found.explanation;
         StoredExplanation {
-            v: 2,
+            v: 3,
             move_amount: (explanation.move_amount != explanation.amount).then_some(&explanation.move_amount),
             corroboration: &explanation.corroboration,
             fee: explanation.fee.as_deref(),
-            summary: found.summary(),
         }
     }
+}
+
+/// Why a stored match matched, in the sentence the core writes for it ([`Match::summary`]): the one
+/// its explanation holds (a manual match's, a `v` 2 or older rule's), else written from its row and
+/// its `v` 3 explanation. `None` for a row neither gives a sentence for (a rule this build does not
+/// know).
+pub fn match_summary(found: &MatchRecord) -> Option<String> {
+    let explanation = &found.explanation;
+    if let Some(summary) = explanation.get("summary").and_then(Value::as_str) {
+        return Some(summary.to_owned());
+    }
+    let rule = MatchRule::from_name(&found.rule)?;
+    let text = |key: &str| explanation.get(key).and_then(Value::as_str);
+    let move_amount = match explanation.get("move_amount") {
+        Some(value) => serde_json::from_value::<Money>(value.clone()).ok()?.to_string(),
+        None => found.amount.clone(),
+    };
+    let corroboration: Vec<&str> = match explanation.get("corroboration") {
+        Some(Value::Array(agreed)) => agreed.iter().map(Value::as_str).collect::<Option<_>>()?,
+        _ => Vec::new(),
+    };
+    let move_lines = found.items.iter().filter(|item| item.side == ItemSide::Move).count();
+    let summary = Summary {
+        rule,
+        amount: &found.amount,
+        move_amount: &move_amount,
+        move_lines,
+        reference: found.reference_kind.as_deref().zip(found.reference.as_deref()),
+        date_delta_banking_days: found.date_delta_banking_days,
+        corroboration: &corroboration,
+        fee: text("fee"),
+    };
+    Some(summary.sentence())
 }
 
 /// A core match as the store writes it. Texts are copied as `str`s: `to_string` on a `CompactString`
@@ -216,5 +253,112 @@ pub fn run_kpi(report: &KpiReport, full_report: serde_json::Value) -> RunKpi {
         count_rate: text(overall.count_rate),
         amount_rate: text(amount_rate),
         threshold: report.threshold.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Utc};
+    use recon_core::matching::{Explanation, Text};
+    use recon_core::reference::ReferenceKind;
+    use recon_store::MatchStatus;
+
+    use super::*;
+
+    /// One match of each rule, with what each sentence reads: a reference or none, corroboration,
+    /// a fee and an Odoo sum that differs, a date delta.
+    fn matches() -> Vec<Match> {
+        let money = |minor| Money::from_minor(minor, Currency::MXN);
+        let date = NaiveDate::from_ymd_opt(2026, 11, 20).expect("a date");
+        let texts = |texts: &[&str]| texts.iter().map(|&t| Text::from(t)).collect::<Vec<_>>();
+        // Rule, reference, date delta, corroboration, fee, Odoo lines.
+        type Case<'a> = (MatchRule, Option<(ReferenceKind, &'a str)>, i64, &'a [&'a str], Option<&'a str>, usize);
+        let rules: [Case; 8] = [
+            (MatchRule::Fingerprint, Some((ReferenceKind::ClaveRastreo, "STP20261120123")), 0, &[], None, 1),
+            (MatchRule::ReferenceAmount, Some((ReferenceKind::ReferenciaNumerica, "4711")), 2, &[], None, 1),
+            (MatchRule::AmountDate, None, 0, &[], None, 1),
+            (MatchRule::AmountDate, None, 1, &["within_window"], None, 1),
+            (MatchRule::AmountDateCorroborated, None, 1, &["counterparty_name", "counterparty_clabe"], None, 1),
+            (MatchRule::SettlementReference, Some((ReferenceKind::ConektaPayout, "598792")), 1, &[], None, 4),
+            (MatchRule::SettlementSum, None, 0, &["search_bounded"], None, 3),
+            (MatchRule::SettlementNetOfFees, None, 1, &[], Some("3.5 % + IVA: 36.54"), 2),
+        ];
+        rules
+            .into_iter()
+            .enumerate()
+            .map(|(n, (rule, reference, delta, agreed, fee, moves))| {
+                let amount = money(100_000 + 1_234 * i64::try_from(n).expect("a few"));
+                let move_amount = if fee.is_some() { money(amount.amount_minor + 3_654) } else { amount };
+                Match {
+                    match_id: format!("M-{n:020}").into(),
+                    statement_id: format!("{n}").into(),
+                    move_line_ids: (0..moves).map(|m| Text::from(format!("odoo-{n}-{m}"))).collect(),
+                    account: "646180111805034237".into(),
+                    business_date: date,
+                    review: if fee.is_some() { Review::NeedsReview } else { Review::Auto },
+                    explanation: Explanation {
+                        rule,
+                        reference_kind: reference.map(|(kind, _)| kind),
+                        reference: reference.map(|(_, canonical)| canonical.into()),
+                        amount,
+                        move_amount,
+                        date_delta_banking_days: delta,
+                        corroboration: texts(agreed),
+                        fee: fee.map(str::to_owned),
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// The match as the store reads it back from the row `match_write` made of it.
+    fn stored(found: &Match) -> MatchRecord {
+        let row = match_write(found).expect("a row");
+        MatchRecord {
+            match_id: row.match_id,
+            rule: row.rule,
+            review: row.review,
+            status: MatchStatus::Active,
+            account: row.account,
+            business_date: row.business_date,
+            amount: row.amount,
+            currency: row.currency,
+            reference_kind: row.reference_kind,
+            reference: row.reference,
+            date_delta_banking_days: row.date_delta_banking_days,
+            explanation: row.explanation.to_value().expect("JSON"),
+            first_run_id: "R-1".into(),
+            last_run_id: "R-1".into(),
+            superseded_by_run_id: None,
+            created_at: Utc::now(),
+            items: row.items,
+        }
+    }
+
+    #[test]
+    fn a_stored_match_reads_as_the_sentence_the_core_wrote() {
+        for found in matches() {
+            let record = stored(&found);
+            assert_eq!(record.explanation.get("v"), Some(&json!(3)), "{record:?}");
+            assert!(record.explanation.get("summary").is_none(), "{record:?}");
+            assert_eq!(match_summary(&record), Some(found.summary()), "{record:?}");
+        }
+    }
+
+    #[test]
+    fn a_tier_1_or_2_match_stores_only_its_version() {
+        for found in &matches()[..2] {
+            assert_eq!(match_write(found).expect("a row").explanation.as_str(), r#"{"v":3}"#);
+        }
+    }
+
+    #[test]
+    fn a_stored_sentence_is_read_as_it_is_and_an_unknown_rule_has_none() {
+        let mut record = stored(&matches()[0]);
+        record.explanation = json!({ "v": 2, "summary": "as written in 2026" });
+        assert_eq!(match_summary(&record).as_deref(), Some("as written in 2026"));
+        record.explanation = json!({ "v": 3 });
+        record.rule = "a_rule_of_a_later_build".into();
+        assert_eq!(match_summary(&record), None);
     }
 }

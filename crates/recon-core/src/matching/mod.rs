@@ -452,6 +452,22 @@ impl MatchRule {
             MatchRule::SettlementNetOfFees => "settlement_net_of_fees",
         }
     }
+
+    /// The rule of a name [`MatchRule::as_str`] gives, if it is one.
+    pub fn from_name(name: &str) -> Option<MatchRule> {
+        MatchRule::ALL.into_iter().find(|rule| rule.as_str() == name)
+    }
+
+    /// Every rule, most certain first.
+    pub const ALL: [MatchRule; 7] = [
+        MatchRule::Fingerprint,
+        MatchRule::ReferenceAmount,
+        MatchRule::AmountDate,
+        MatchRule::AmountDateCorroborated,
+        MatchRule::SettlementReference,
+        MatchRule::SettlementSum,
+        MatchRule::SettlementNetOfFees,
+    ];
 }
 
 /// Whether a match stands on its own.
@@ -505,49 +521,80 @@ pub struct Match {
 }
 
 impl Match {
-    /// Why it matched, in one sentence for a finance analyst. Written from the explanation on
-    /// demand (the job asks while it maps rows for the store): a night has a million matches, and
-    /// holding a sentence for each from matching to writing cost a heap block per match. Not part
-    /// of the serialized `Explanation`.
+    /// Why it matched, in one sentence for a finance analyst (see [`Summary`]). Not part of the
+    /// serialized `Explanation`, nor of what the job stores: a store renders it from the match's
+    /// row when it is read.
     pub fn summary(&self) -> String {
-        let (explanation, move_lines) = (&self.explanation, self.move_line_ids.len());
-        let reference = match (&explanation.reference_kind, &explanation.reference) {
-            (Some(kind), Some(reference)) => format!(" {} {reference}", kind.as_str()),
-            _ => String::new(),
+        let explanation = &self.explanation;
+        let corroboration: Vec<&str> = explanation.corroboration.iter().map(Text::as_str).collect();
+        Summary {
+            rule: explanation.rule,
+            amount: &explanation.amount.to_string(),
+            move_amount: &explanation.move_amount.to_string(),
+            move_lines: self.move_line_ids.len(),
+            reference: explanation.reference_kind.zip(explanation.reference.as_deref()).map(|(k, r)| (k.as_str(), r)),
+            date_delta_banking_days: explanation.date_delta_banking_days,
+            corroboration: &corroboration,
+            fee: explanation.fee.as_deref(),
+        }
+        .sentence()
+    }
+}
+
+/// What a match's one-sentence explanation is written from: the parts of its [`Explanation`] as
+/// a match holds them, or as a store's row and stored explanation hold them. One wording for both,
+/// so a sentence rendered from a stored row is the one the match would have written.
+#[derive(Clone, Copy, Debug)]
+pub struct Summary<'a> {
+    /// The rule.
+    pub rule: MatchRule,
+    /// The statement line's amount, as text (`1234.50`).
+    pub amount: &'a str,
+    /// The Odoo side's amount (the sum for N:1), as text.
+    pub move_amount: &'a str,
+    /// How many Odoo lines the match has.
+    pub move_lines: usize,
+    /// The reference that agreed: its kind's name and its canonical form.
+    pub reference: Option<(&'a str, &'a str)>,
+    /// Banking days between the statement's date and the Odoo date.
+    pub date_delta_banking_days: i64,
+    /// What else agreed.
+    pub corroboration: &'a [&'a str],
+    /// For fee-net settlements: the schedule and the fee computed.
+    pub fee: Option<&'a str>,
+}
+
+impl Summary<'_> {
+    /// The sentence.
+    pub fn sentence(&self) -> String {
+        let Summary { rule, amount, move_amount, move_lines, reference, date_delta_banking_days: days, .. } = *self;
+        let reference = match reference {
+            Some((kind, reference)) => format!(" {kind} {reference}"),
+            None => String::new(),
         };
-        let days = explanation.date_delta_banking_days;
         let dates = if days == 0 { "same banking day".to_owned() } else { format!("{days} banking day(s) apart") };
-        let agreed = if explanation.corroboration.is_empty() {
+        let agreed = if self.corroboration.is_empty() {
             String::new()
         } else {
-            format!("; also agrees: {}", explanation.corroboration.join(", "))
+            format!("; also agrees: {}", self.corroboration.join(", "))
         };
-        match explanation.rule {
-            MatchRule::Fingerprint => {
-                format!("same amount {}, reference{reference}, business date and account", explanation.amount)
-            }
-            MatchRule::ReferenceAmount => {
-                format!("shared reference{reference}, exact amount {}, {dates}", explanation.amount)
-            }
+        match rule {
+            MatchRule::Fingerprint => format!("same amount {amount}, reference{reference}, business date and account"),
+            MatchRule::ReferenceAmount => format!("shared reference{reference}, exact amount {amount}, {dates}"),
             MatchRule::AmountDate => {
                 format!(
-                    "exact amount {}, {dates}, the only candidate both ways, no contradicting reference{agreed}",
-                    explanation.amount
+                    "exact amount {amount}, {dates}, the only candidate both ways, no contradicting reference{agreed}"
                 )
             }
             MatchRule::AmountDateCorroborated => format!(
-                "exact amount {}, {dates}, no contradicting reference; among several candidates the only one that{}",
-                explanation.amount,
+                "exact amount {amount}, {dates}, no contradicting reference; among several candidates the only one that{}",
                 agreed.replacen("; also agrees:", " agrees on", 1)
             ),
             MatchRule::SettlementReference | MatchRule::SettlementSum | MatchRule::SettlementNetOfFees => {
-                let fee = explanation.fee.as_deref().map(|f| format!(", net of {f}")).unwrap_or_default();
+                let fee = self.fee.map(|f| format!(", net of {f}")).unwrap_or_default();
                 let by =
                     if reference.is_empty() { " of one partner".to_owned() } else { format!(" sharing{reference}") };
-                format!(
-                    "deposit {} settles {move_lines} Odoo lines{by} summing {}{fee}, {dates}",
-                    explanation.amount, explanation.move_amount
-                )
+                format!("deposit {amount} settles {move_lines} Odoo lines{by} summing {move_amount}{fee}, {dates}")
             }
         }
     }

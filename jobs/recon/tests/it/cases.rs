@@ -148,7 +148,7 @@ fn cases_export_writes_one_row_per_item_as_csv_and_parquet() {
         assert_eq!(frame.height(), rows, "{}", path.display());
     }
     let table = workspace.export("matches");
-    assert!(table.starts_with("match_id,statement_id,move_line_id,rule,review,status,account,business_date,amount,currency,reference_kind,reference,date_delta_banking_days\n"));
+    assert!(table.starts_with("match_id,statement_id,move_line_id,rule,review,status,account,business_date,amount,currency,reference_kind,reference,date_delta_banking_days,summary\n"));
     // One row per Odoo line: the Conekta payout settles four lines.
     assert_eq!(column(&table, "statement_id").iter().filter(|id| *id == "884105").count(), 4);
 }

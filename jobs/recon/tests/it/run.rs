@@ -27,13 +27,14 @@ const KINDS: [&str; 7] = [
     "ambiguous",
 ];
 
-/// Stored explanations (v2) hold what the match's columns do not: the sentence always, the fee
-/// and the Odoo side's sum of a fee-net settlement, what else agreed of a corroborated match.
-fn assert_explanations_are_v2(matches: &[MatchRecord]) {
+/// Stored explanations (v3) hold what the match's columns do not: the fee and the Odoo side's sum
+/// of a fee-net settlement, what else agreed of a corroborated match; not the sentence, which the
+/// export writes from the row.
+fn assert_explanations_are_v3(matches: &[MatchRecord]) {
     for found in matches {
         let explanation = &found.explanation;
-        assert_eq!(explanation["v"], 2, "{}: {explanation}", found.match_id);
-        assert!(explanation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{explanation}");
+        assert_eq!(explanation["v"], 3, "{}: {explanation}", found.match_id);
+        assert!(explanation.get("summary").is_none(), "{explanation}");
         assert!(explanation.get("rule").is_none() && explanation.get("amount").is_none(), "{explanation}");
         match found.rule.as_str() {
             "settlement_net_of_fees" => {
@@ -41,6 +42,11 @@ fn assert_explanations_are_v2(matches: &[MatchRecord]) {
             }
             "amount_date_corroborated" => {
                 assert!(explanation["corroboration"].as_array().is_some_and(|c| !c.is_empty()), "{explanation}")
+            }
+            // All a tier 1 or 2 match may add: that its dates differ within the window.
+            "fingerprint" | "reference_amount" => {
+                let keys: Vec<&String> = explanation.as_object().expect("an object").keys().collect();
+                assert!(keys.iter().all(|k| *k == "v" || *k == "corroboration"), "{explanation}");
             }
             _ => {}
         }
@@ -76,17 +82,25 @@ fn demo_run_reports_the_kpi_and_exits_3_below_threshold() {
 fn demo_shows_every_match_rule_and_every_exception_kind() {
     let workspace = Workspace::new();
     workspace.run_demo(&[]).expect_code(3);
-    let rules = column(&workspace.export("matches"), "rule");
+    let exported = workspace.export("matches");
+    let rules = column(&exported, "rule");
     for rule in RULES {
         assert!(rules.iter().any(|r| r == rule), "rule {rule} missing from {rules:?}");
     }
+    // Every match says why, in the sentence written from its row: the Conekta payout (884105)
+    // settles four Odoo lines.
+    let summaries = column(&exported, "summary");
+    assert!(summaries.iter().all(|s| !s.is_empty()), "{exported}");
+    let statements = column(&exported, "statement_id");
+    let payout = statements.iter().position(|id| id == "884105").expect("the payout is matched");
+    assert!(summaries[payout].contains("settles 4 Odoo lines"), "{}", summaries[payout]);
     let kinds = column(&workspace.export("cases"), "kind");
     for kind in KINDS {
         assert!(kinds.iter().any(|k| k == kind), "kind {kind} missing from {kinds:?}");
     }
     let contents = workspace.contents();
     assert_eq!((contents.runs.len(), contents.matches.len(), contents.cases.len()), (1, 15, 10));
-    assert_explanations_are_v2(&contents.matches);
+    assert_explanations_are_v3(&contents.matches);
     // Lines of the context margin are reconciled but not written: statement 884090 (2026-10-09).
     let matches = workspace.export("matches");
     assert!(!matches.contains(",884090,"), "{matches}");
@@ -161,7 +175,7 @@ fn killed_run_leaves_nothing_behind_and_the_next_run_succeeds() {
     workspace.run_demo(&[]).expect_code(3);
     let contents = workspace.contents();
     assert_eq!((contents.runs.len(), contents.matches.len(), contents.cases.len()), (1, 15, 10));
-    assert_explanations_are_v2(&contents.matches);
+    assert_explanations_are_v3(&contents.matches);
 }
 
 #[test]
