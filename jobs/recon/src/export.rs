@@ -67,7 +67,10 @@ async fn matches_table(store: &Store) -> Result<Table> {
     let mut table = Table::new(MATCH_COLUMNS);
     for found in &matches {
         // Why it matched, in the analyst's sentence: written from the row (see `match_summary`).
-        let summary = crate::mapping::match_summary(found).unwrap_or_default();
+        let summary = crate::mapping::match_summary(found).unwrap_or_else(|| {
+            tracing::warn!(match_id = %found.match_id, rule = %found.rule, "no sentence for this match: left empty");
+            String::new()
+        });
         // One row per (statement line, Odoo line) pair: a rule's match has one statement line; a manual
         // one may have several statement lines for one Odoo line, and an ignore disposition has one
         // line only (the other column is empty), so that no match is missing from the table.

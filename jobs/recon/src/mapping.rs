@@ -64,7 +64,8 @@ fn item_side(side: Side) -> ItemSide {
 /// What a match's explanation adds to the columns of its row, which already hold the rule, the
 /// reference kind and value that agreed, the amount and the date delta: the Odoo side's sum when
 /// it differs (fee-net settlements), what else agreed, and the fee. A night stores millions of
-/// these; a tier 1 or 2 match's is `{"v":3}`.
+/// these; a tier 1 or 2 match's is `{"v":3}`, or `{"v":3,"corroboration":["within_window"]}` when
+/// its dates differ within the window.
 ///
 /// The sentence for the analyst is not stored: it follows from the row and this, and
 /// [`match_summary`] writes it when a match is read (the export's `summary` column). `v` 2 held it
@@ -96,8 +97,8 @@ impl<'a> StoredExplanation<'a> {
 
 /// Why a stored match matched, in the sentence the core writes for it ([`Match::summary`]): the one
 /// its explanation holds (a manual match's, a `v` 2 or older rule's), else written from its row and
-/// its `v` 3 explanation. `None` for a row neither gives a sentence for (a rule this build does not
-/// know).
+/// its `v` 3 explanation. `None` for a row neither gives a sentence for: a rule this build does not
+/// know, or an explanation whose `move_amount` or `corroboration` is not of the form written here.
 pub fn match_summary(found: &MatchRecord) -> Option<String> {
     let explanation = &found.explanation;
     if let Some(summary) = explanation.get("summary").and_then(Value::as_str) {
@@ -273,9 +274,17 @@ mod tests {
         let texts = |texts: &[&str]| texts.iter().map(|&t| Text::from(t)).collect::<Vec<_>>();
         // Rule, reference, date delta, corroboration, fee, Odoo lines.
         type Case<'a> = (MatchRule, Option<(ReferenceKind, &'a str)>, i64, &'a [&'a str], Option<&'a str>, usize);
-        let rules: [Case; 8] = [
+        let rules: [Case; 9] = [
             (MatchRule::Fingerprint, Some((ReferenceKind::ClaveRastreo, "STP20261120123")), 0, &[], None, 1),
-            (MatchRule::ReferenceAmount, Some((ReferenceKind::ReferenciaNumerica, "4711")), 2, &[], None, 1),
+            (MatchRule::ReferenceAmount, Some((ReferenceKind::ReferenciaNumerica, "4711")), 0, &[], None, 1),
+            (
+                MatchRule::ReferenceAmount,
+                Some((ReferenceKind::ClaveRastreo, "BIB2026112")),
+                2,
+                &["within_window"],
+                None,
+                1,
+            ),
             (MatchRule::AmountDate, None, 0, &[], None, 1),
             (MatchRule::AmountDate, None, 1, &["within_window"], None, 1),
             (MatchRule::AmountDateCorroborated, None, 1, &["counterparty_name", "counterparty_clabe"], None, 1),
@@ -346,8 +355,9 @@ mod tests {
     }
 
     #[test]
-    fn a_tier_1_or_2_match_stores_only_its_version() {
+    fn a_same_day_tier_1_or_2_match_stores_only_its_version() {
         for found in &matches()[..2] {
+            assert_eq!(found.explanation.date_delta_banking_days, 0);
             assert_eq!(match_write(found).expect("a row").explanation.as_str(), r#"{"v":3}"#);
         }
     }

@@ -458,7 +458,7 @@ impl MatchRule {
         MatchRule::ALL.into_iter().find(|rule| rule.as_str() == name)
     }
 
-    /// Every rule, most certain first.
+    /// Every rule, most certain first (a test checks it holds every variant).
     pub const ALL: [MatchRule; 7] = [
         MatchRule::Fingerprint,
         MatchRule::ReferenceAmount,

@@ -343,3 +343,24 @@ fn a_reference_match_across_dates_says_the_window_carried_it() {
         }
     }
 }
+
+/// `MatchRule::ALL` holds every rule once, and each is found again by its name: the match below
+/// has no wildcard, so a new rule does not compile until it is placed here (and in `ALL`).
+#[test]
+fn every_match_rule_is_listed_and_found_by_its_name() {
+    use recon_core::matching::MatchRule;
+    let position = |rule: MatchRule| match rule {
+        MatchRule::Fingerprint => 0,
+        MatchRule::ReferenceAmount => 1,
+        MatchRule::AmountDate => 2,
+        MatchRule::AmountDateCorroborated => 3,
+        MatchRule::SettlementReference => 4,
+        MatchRule::SettlementSum => 5,
+        MatchRule::SettlementNetOfFees => 6,
+    };
+    for (index, rule) in MatchRule::ALL.into_iter().enumerate() {
+        assert_eq!(position(rule), index, "{rule:?}");
+        assert_eq!(MatchRule::from_name(rule.as_str()), Some(rule));
+    }
+    assert_eq!(MatchRule::from_name("manual"), None);
+}
