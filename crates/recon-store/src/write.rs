@@ -355,6 +355,9 @@ const MATCHES_PER_ROUND: usize = 65_536;
 /// run keeps its indexes and leaves the schema alone.
 const BULK_LOAD_MIN_MATCHES: usize = MATCHES_PER_ROUND;
 
+/// The operation errors of a bulk load name ([`defer_indexes_for_bulk_load`], [`build_deferred_indexes`]).
+const OP_BULK: &str = "write_run: bulk load";
+
 /// Tables whose secondary indexes a bulk load builds after its rows.
 const BULK_LOAD_TABLES: [&str; 2] = ["matches", "match_items"];
 /// Secondary indexes a bulk load keeps: partial indexes a run's rows hardly ever enter (a night's
@@ -393,7 +396,6 @@ async fn defer_indexes_for_bulk_load(
     matches: usize,
     threshold: usize,
 ) -> Result<Vec<String>, StoreError> {
-    const OP_BULK: &str = "write_run: bulk load";
     if !conn.is_sqlite() || matches < threshold.max(1) {
         return Ok(Vec::new());
     }
@@ -448,7 +450,6 @@ const INDEX_BUILD_CACHE_KIB: u32 = 16 * 1024;
 /// text, with the page cache at [`INDEX_BUILD_CACHE_KIB`] meanwhile and at its usual size again
 /// after, failed or not.
 async fn build_deferred_indexes(conn: &mut Conn<'_>, run_id: &str, deferred: Vec<String>) -> Result<(), StoreError> {
-    const OP_BULK: &str = "write_run: bulk load";
     let cache = |kib: u32| format!("PRAGMA cache_size = -{kib}");
     conn.execute(&cache(INDEX_BUILD_CACHE_KIB), Vec::new())
         .await

@@ -11,7 +11,7 @@ use recon_store::{
     CaseItemRef, CaseWrite, ItemRef, ItemSide, JsonText, KpiRow, MatchRecord, MatchReview, MatchWrite, RunKpi,
 };
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Where the items of the run came from, by side and id: cases point the analyst at file and line.
@@ -107,7 +107,7 @@ pub fn match_summary(found: &MatchRecord) -> Option<String> {
     let rule = MatchRule::from_name(&found.rule)?;
     let text = |key: &str| explanation.get(key).and_then(Value::as_str);
     let move_amount = match explanation.get("move_amount") {
-        Some(value) => serde_json::from_value::<Money>(value.clone()).ok()?.to_string(),
+        Some(value) => Money::deserialize(value).ok()?.to_string(),
         None => found.amount.clone(),
     };
     let corroboration: Vec<&str> = match explanation.get("corroboration") {
